@@ -1,0 +1,42 @@
+#!/bin/sh
+# make demo: run a busybox container with hako-runtime and show that it is
+# isolated: its own hostname, PID 1, its own mount table, no host network
+# interfaces.  Leaves nothing behind.
+set -eu
+RT=$(realpath "${1:-build/hako-runtime}")
+work=$(mktemp -d /tmp/hako-demo.XXXXXX)
+id="hako-demo-$$"
+cleanup() {
+  "$RT" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$work/bundle/rootfs/bin" "$work/bundle/rootfs/proc" "$work/bundle/rootfs/dev" \
+         "$work/bundle/rootfs/sys" "$work/bundle/rootfs/tmp" "$work/bundle/rootfs/etc"
+cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
+for a in sh echo cat hostname ls ps mount grep wc id head sed; do
+  ln -s busybox "$work/bundle/rootfs/bin/$a"
+done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$work/bundle/rootfs/etc/passwd"
+echo 'root:x:0:' > "$work/bundle/rootfs/etc/group"
+
+cd "$work/bundle"
+"$RT" spec
+# Non-interactive: no terminal; a hostname of its own; the script below.
+script='echo "hostname:        $(hostname)"
+echo "my pid:          $$"
+echo "processes:       $(ps -o pid,comm | sed 1d | wc -l) ($(ps -o pid,comm | sed 1d | sed "s/^ *//" | head -3 | tr "\n" " "))"
+echo "mounts:          $(wc -l < /proc/self/mounts) (host has '"$(wc -l < /proc/self/mounts)"')"
+echo "net interfaces:  $(ls /sys/class/net | tr "\n" " ")"
+echo "uid:             $(id -u)"'
+jq --arg s "$script" '.process.terminal = false | .hostname = "hako-demo"
+    | .process.args = ["sh", "-c", $s] | .linux.cgroupsPath = "hako-demo"' \
+   config.json > config.json.new && mv config.json.new config.json
+
+echo "host:  hostname $(hostname), $(ls /sys/class/net | wc -l) network interfaces ($(ls /sys/class/net | tr '\n' ' '))"
+echo "--- inside a hako-runtime container ---"
+rc=0
+"$RT" --root "$work/state" run "$id" || rc=$?
+echo "--- exit code $rc ---"
+exit $rc

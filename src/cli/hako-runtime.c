@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hako-runtime: the OCI runtime CLI, runc-compatible (global flags first,
+   then the command and its flags).  Single-dash long flags (`-root`) are
+   accepted as runc's CLI library does. */
+#include "cli.h"
+#include "../util/error.h"
+#include "../util/log.h"
+#include "hako-config.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+usage (FILE *f)
+{
+  fprintf (f, "usage: hako-runtime [global options] COMMAND [options] [args]\n\n"
+              "An OCI runtime (runtime-spec %s), a drop-in for runc.\n\nCommands:\n",
+           "1.2.0");
+  for (const struct cli_command *c = cli_commands; c->name; c++)
+    fprintf (f, "  %-11s %s\n", c->name, c->summary);
+  fprintf (f, "\nGlobal options:\n"
+              "  --root DIR            state directory (default /run/hako-runtime, or\n"
+              "                        $XDG_RUNTIME_DIR/hako-runtime when not root)\n"
+              "  --log FILE            log to FILE instead of stderr\n"
+              "  --log-format FORMAT   text or json\n"
+              "  --debug               log debug messages\n"
+              "  --cgroup-manager M    cgroupfs (default) or disabled\n"
+              "  --systemd-cgroup      use the systemd cgroup manager (not supported yet)\n"
+              "  --rootless auto|true|false\n"
+              "  --version, -v         print the version\n"
+              "  --help, -h            this help\n");
+}
+
+static void
+version (void)
+{
+  printf ("hako-runtime version %s\ncommit: %s\nspec: %s\n"
+          "+CAP +USERNS +TIMENS +CGROUPV1 +CGROUPV2 -SECCOMP -APPARMOR -SELINUX -SYSTEMD -CRIU\n",
+          HAKO_VERSION, HAKO_COMMIT, "1.2.0");
+}
+
+static char *
+default_root (void)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  if (geteuid () != 0 && xdg && *xdg)
+    return xasprintf ("%s/hako-runtime", xdg);
+  return xstrdup ("/run/hako-runtime");
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, 'r' },
+    { "log", required_argument, NULL, 'l' },
+    { "log-format", required_argument, NULL, 'f' },
+    { "debug", no_argument, NULL, 'd' },
+    { "systemd-cgroup", no_argument, NULL, 's' },
+    { "cgroup-manager", required_argument, NULL, 'c' },
+    { "rootless", required_argument, NULL, 'R' },
+    { "criu", required_argument, NULL, 'C' },
+    { "version", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct cli_global g = { 0 };
+  struct hako_err *err = NULL;
+  const char *log_path = NULL;
+  enum hako_log_format fmt = HAKO_LOG_TEXT;
+  bool systemd = false;
+  char *root = NULL;
+  int o, ret;
+
+  g.rt.cgroup_manager = HAKO_CGROUP_CGROUPFS;
+  g.rt.rootless = geteuid () != 0;
+  opterr = 0;
+  while ((o = getopt_long_only (argc, argv, "+vh", opts, NULL)) != -1)
+    {
+      switch (o)
+        {
+        case 'r':
+          root = xstrdup (optarg);
+          break;
+        case 'l':
+          log_path = optarg;
+          break;
+        case 'f':
+          if (strcmp (optarg, "json") == 0)
+            fmt = HAKO_LOG_JSON;
+          else if (strcmp (optarg, "text") != 0)
+            {
+              fprintf (stderr, "hako-runtime: --log-format: unknown format `%s` (text or json)\n", optarg);
+              return 1;
+            }
+          break;
+        case 'd':
+          g.debug = true;
+          break;
+        case 's':
+          systemd = true;
+          break;
+        case 'c':
+          if (strcmp (optarg, "systemd") == 0)
+            systemd = true;
+          else if (strcmp (optarg, "disabled") == 0)
+            g.rt.cgroup_manager = HAKO_CGROUP_DISABLED;
+          else if (strcmp (optarg, "cgroupfs") != 0)
+            {
+              fprintf (stderr, "hako-runtime: --cgroup-manager: unknown manager `%s` (cgroupfs or disabled)\n", optarg);
+              return 1;
+            }
+          break;
+        case 'R':
+          if (strcmp (optarg, "true") == 0)
+            g.rt.rootless = true;
+          else if (strcmp (optarg, "false") == 0)
+            g.rt.rootless = false;
+          break;
+        case 'C':
+          break;
+        case 'v':
+          version ();
+          return 0;
+        case 'h':
+          usage (stdout);
+          return 0;
+        default:
+          fprintf (stderr, "hako-runtime: unknown global option `%s`\n", argv[optind - 1]);
+          usage (stderr);
+          return 1;
+        }
+    }
+  if (hako_log_init ("hako-runtime", log_path, fmt, g.debug, &err) < 0)
+    {
+      hako_log_error (err);
+      return 1;
+    }
+  if (optind >= argc)
+    {
+      usage (stderr);
+      return 1;
+    }
+  g.rt.root = root ? root : default_root ();
+  const char *name = argv[optind];
+  const struct cli_command *cmd = NULL;
+  for (const struct cli_command *c = cli_commands; c->name; c++)
+    if (strcmp (c->name, name) == 0)
+      cmd = c;
+  if (cmd == NULL)
+    {
+      hako_error (&err, 0, "unknown command `%s` (see hako-runtime --help)", name);
+      hako_log_error (err);
+      return 1;
+    }
+  if (systemd)
+    {
+      hako_error (&err, 0, "%s: the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs", name);
+      hako_log_error (err);
+      return 1;
+    }
+  log_debug ("%s: root %s", name, g.rt.root);
+  ret = cmd->fn (&g, argc - optind, argv + optind, &err);
+  if (ret < 0)
+    {
+      hako_log_error (err);
+      hako_error_free (&err);
+      return 1;
+    }
+  return ret;
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The container process, from clone to execve (runtime-linux.md, config.md).
+   Everything here runs in the new namespaces; errors travel back to the
+   runtime over the sync socket, which prints them and cleans up. */
+#include "internal.h"
+#include "hooks.h"
+#include "terminal.h"
+#include "../util/cleanup.h"
+#include "../util/log.h"
+#include "../util/path.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+
+static int
+join_session_keyring (const char *id)
+{
+  cleanup_free char *name = xasprintf ("_ses.%s", id);
+  /* EPERM/ENOSYS: keyrings may be off or filtered; runc ignores that too. */
+  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0
+      && errno != ENOSYS && errno != EPERM && errno != EACCES)
+    return -1;
+  return 0;
+}
+
+static int
+set_hostnames (const struct oci_spec *spec, struct hako_err **err)
+{
+  if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    return hako_error (err, errno, "hostname: set `%s`", spec->hostname);
+  if (spec->domainname && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
+    return hako_error (err, errno, "domainname: set `%s`", spec->domainname);
+  return 0;
+}
+
+/* Wait for `start`: opening the fifo for writing blocks until `start` opens
+   it for reading.  Reopened through /proc/self/fd because the state dir is
+   not visible after pivot_root. */
+static int
+wait_for_start (int fifo_fd, struct hako_err **err)
+{
+  char path[HAKO_FD_PATH_MAX];
+  int fd;
+
+  do
+    fd = open (hako_fd_path (fifo_fd, path), O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return hako_error (err, errno, "open exec fifo");
+  if (write (fd, "0", 1) != 1)
+    {
+      int e = errno;
+      close (fd);
+      return hako_error (err, e, "write exec fifo");
+    }
+  close (fd);
+  close (fifo_fd);
+  return 0;
+}
+
+/* The env with LISTEN_FDS/LISTEN_PID added when fds are passed on (systemd
+   socket activation through the runtime, as runc does). */
+static char **
+final_env (const struct init_args *a)
+{
+  const struct oci_process *p = a->spec->process;
+  size_t n = p->n_env;
+  char **env = xzalloc ((n + 3) * sizeof (char *));
+  size_t j = 0;
+
+  for (size_t i = 0; i < n; i++)
+    if (!a->listen_fds || (strncmp (p->env[i], "LISTEN_FDS=", 11) && strncmp (p->env[i], "LISTEN_PID=", 11)))
+      env[j++] = p->env[i];
+  if (a->listen_fds)
+    {
+      env[j++] = xasprintf ("LISTEN_FDS=%d", a->listen_fds);
+      env[j++] = xasprintf ("LISTEN_PID=%d", getpid ());
+    }
+  env[j] = NULL;
+  return env;
+}
+
+/* chdir to process.cwd.  It was resolved after pivot_root, so it cannot
+   name a host directory; a cwd the user cannot enter is retried after the
+   uid change (as runc does). */
+static int
+enter_cwd (const char *cwd, bool after_user, struct hako_err **err)
+{
+  if (chdir (cwd) == 0)
+    return 0;
+  if (!after_user && (errno == EACCES || errno == EPERM))
+    return 1;
+  return hako_error (err, errno, "process.cwd: chdir to `%s`", cwd);
+}
+
+static bool
+is_executable (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0111);
+}
+
+/* Fail `create` (not the later exec) when process.args[0] cannot be found,
+   as runc does: the user sees the error from the command they ran. */
+static int
+find_executable (const struct oci_process *p, struct hako_err **err)
+{
+  const char *file = p->args[0];
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  if (strchr (file, '/'))
+    {
+      if (is_executable (file))
+        return 0;
+      return hako_error (err, errno ? errno : EACCES, "exec: `%s`", file);
+    }
+  for (size_t i = 0; i < p->n_env; i++)
+    if (strncmp (p->env[i], "PATH=", 5) == 0)
+      path = p->env[i] + 5;
+  cleanup_free char *copy = xstrdup (path);
+  char *save = NULL;
+  for (char *d = strtok_r (copy, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      cleanup_free char *full = hako_path_join (*d ? d : ".", file);
+      if (is_executable (full))
+        return 0;
+    }
+  return hako_error (err, 0, "exec: `%s`: executable file not found in $PATH", file);
+}
+
+static int
+setup_container (struct init_args *a, struct hako_err **err)
+{
+  const struct oci_spec *spec = a->spec;
+  const struct oci_process *p = spec->process;
+  struct sync_msg m;
+  char console_path[64] = "";
+  int cwd_pending = 0;
+
+  if (sync_expect (a->sync_fd, SYNC_GO, &m, err) < 0)
+    return -1;
+  /* Hooks run in here see the host pid, which only the runtime knows. */
+  a->state->has_pid = true;
+  a->state->pid = m.pid;
+  cleanup_free char *state_json = oci_state_to_json (a->state, true, 0);
+  if (a->ns.new_ns[OCI_NS_USER])
+    {
+      /* Become root of the new user namespace (uid/gid 0 are mapped now). */
+      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+        return hako_error (err, errno, "become root in the user namespace");
+    }
+  if (a->ns.new_ns[OCI_NS_CGROUP] && unshare (CLONE_NEWCGROUP) < 0)
+    return hako_error (err, errno, "create cgroup namespace");
+  if (!a->no_new_keyring && join_session_keyring (a->id) < 0)
+    return hako_error (err, errno, "join a new session keyring");
+  if (a->ns.new_ns[OCI_NS_UTS] && set_hostnames (spec, err) < 0)
+    return -1;
+  if (a->ns.new_ns[OCI_NS_MOUNT] && hako_rootfs_mount (spec, &a->rootfs, err) < 0)
+    return -1;
+
+  /* prestart and createRuntime hooks run in the runtime namespace now. */
+  if (sync_send (a->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_expect (a->sync_fd, SYNC_HOOKS_DONE, &m, err) < 0)
+    return hako_error (err, errno, "sync with runtime");
+  if (spec->hooks && spec->hooks->n_create_container
+      && hako_hooks_run (spec->hooks->create_container, spec->hooks->n_create_container,
+                         "createContainer", state_json, err) < 0)
+    return -1;
+
+  if (a->ns.new_ns[OCI_NS_MOUNT] && hako_rootfs_pivot (&a->rootfs, err) < 0)
+    return -1;
+  if (p->terminal)
+    {
+      cleanup_close int master = -1;
+      if (hako_terminal_create (p->console_size, &master, console_path, err) < 0)
+        return -1;
+      if (sync_send_fd (a->sync_fd, SYNC_CONSOLE, master) < 0)
+        return hako_error (err, errno, "send the terminal to the runtime");
+    }
+  if (a->ns.new_ns[OCI_NS_MOUNT] && hako_rootfs_finalize (spec, console_path[0] ? console_path : NULL, err) < 0)
+    return -1;
+
+  cwd_pending = enter_cwd (p->cwd, false, err);
+  if (cwd_pending < 0)
+    return -1;
+  if (hako_apply_rlimits (p, err) < 0 || hako_apply_oom_score_adj (p, err) < 0
+      || hako_apply_scheduler (p, err) < 0 || hako_apply_io_priority (p, err) < 0)
+    return -1;
+  if (find_executable (p, err) < 0)
+    return -1;
+  /* Privileges go before `create` returns, as in runc: everything that can
+     fail is reported by create, and startContainer hooks run as the
+     container's user. */
+  if (hako_apply_user (p, err) < 0)
+    return -1;
+  hako_apply_umask (p);
+  if (cwd_pending && enter_cwd (p->cwd, true, err) < 0)
+    return -1;
+  if (hako_apply_capabilities (&a->caps, err) < 0 || hako_apply_no_new_privs (p, err) < 0)
+    return -1;
+
+  /* `create` returns after READY and the runtime exits: we must outlive it. */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (sync_send (a->sync_fd, SYNC_READY, 0, NULL) < 0)
+    return hako_error (err, errno, "sync with runtime");
+  a->started = true;
+  if (wait_for_start (a->fifo_fd, err) < 0)
+    return -1;
+  if (spec->hooks && spec->hooks->n_start_container)
+    {
+      free (a->state->status);
+      a->state->status = xstrdup ("created");
+      cleanup_free char *json = oci_state_to_json (a->state, true, 0);
+      if (hako_hooks_run (spec->hooks->start_container, spec->hooks->n_start_container,
+                          "startContainer", json, err) < 0)
+        return -1;
+    }
+  if (hako_close_fds_from (3 + a->preserve_fds, err) < 0)
+    return -1;
+  return 0;
+}
+
+void
+init_main (struct init_args *a)
+{
+  struct hako_err *err = NULL;
+  cleanup_free char **env = NULL;
+
+  /* Non-dumpable while we hold host fds (state dir fifo, sync socket) inside
+     the container's namespaces: a process in the container cannot ptrace us
+     or open /proc/PID/fd (CVE-2016-9962).  execve resets it. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* Our copy of the state dir fd would keep the runtime's flock held
+     until execve, and `start` could never take it. */
+  if (a->store_fd >= 0)
+    close (a->store_fd);
+  if (a->pdeathsig)
+    prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* The runtime blocks signals to forward them; the container starts clean. */
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  signal (SIGPIPE, SIG_DFL);
+
+  if (setup_container (a, &err) < 0)
+    goto fail;
+  env = final_env (a);
+  hako_execvpe_env (a->spec->process->args[0], a->spec->process->args, env);
+  hako_error (&err, errno, "exec `%s`", a->spec->process->args[0]);
+  /* After start the runtime is gone: the error goes to the container's
+     stderr, as runc reports an exec failure after start. */
+  {
+    cleanup_free char *msg = hako_error_string (err);
+    dprintf (STDERR_FILENO, "hako-runtime: %s\n", msg);
+    _exit (127);
+  }
+fail:
+  if (a->started)
+    {
+      /* The runtime that created us is gone: the container's stderr is the
+         only place left to report to. */
+      cleanup_free char *msg = hako_error_string (err);
+      dprintf (STDERR_FILENO, "hako-runtime: %s\n", msg);
+      _exit (1);
+    }
+  sync_send (a->sync_fd, SYNC_ERROR, 0, err);
+  _exit (1);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef HAKO_RUNTIME_INTERNAL_H
+#define HAKO_RUNTIME_INTERNAL_H
+
+/* Pieces of the lifecycle shared between container.c (the runtime side) and
+   init.c (the container side).  Not a public API. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "container.h"
+#include "procattr.h"
+#include "rootfs.h"
+#include "../util/error.h"
+
+/* ---- state store (store.c): <root>/<id>/{state.json,exec.fifo,cgroups} ---- */
+
+#define HAKO_STATE_FILE "state.json"
+#define HAKO_FIFO_FILE "exec.fifo"
+#define HAKO_CGROUPS_FILE "cgroups"
+
+/* mkdir <root>/<id>; EEXIST is "container `id` already exists".  Returns an
+   O_DIRECTORY fd, locked exclusively (flock) for the caller's lifetime. */
+int store_create (const struct hako_runtime *rt, const char *id, struct hako_err **err);
+/* Open and lock (exclusive or shared) an existing container's dir.
+   ENOENT is "container `id` does not exist". */
+int store_open (const struct hako_runtime *rt, const char *id, bool exclusive,
+                struct hako_err **err);
+int store_write_state (int dirfd, const struct oci_state *st, struct hako_err **err);
+int store_read_state (int dirfd, const char *id, struct oci_state **out, struct hako_err **err);
+int store_remove (const struct hako_runtime *rt, const char *id, struct hako_err **err);
+char *store_dir_path (const struct hako_runtime *rt, const char *id);
+
+/* Refresh st->status from the process: stopped if it is gone, a zombie, or a
+   different process with the same pid (start time differs); created while
+   exec.fifo exists; paused if the freezer says so; running otherwise. */
+void state_refresh (int dirfd, struct oci_state *st);
+/* Start time of a pid (field 22 of /proc/PID/stat), 0 if gone; sets
+   *zombie when the process is a zombie. */
+uint64_t proc_start_time (pid_t pid, bool *zombie);
+
+/* ---- cgroup placement (cgroup.c) ---- */
+
+/* Resolve linux.cgroupsPath (absolute, relative to our own cgroup, or the
+   container id when empty), create it in every mounted hierarchy and
+   record what was created in <dir>/cgroups.  Refuses "slice:prefix:name". */
+int cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id,
+                    const char *cgroups_path, char **resolved, struct hako_err **err);
+int cgroup_enter (int dirfd, pid_t pid, struct hako_err **err);
+/* Pids in the container's cgroup (from the first hierarchy that has it). */
+int cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err);
+/* rmdir what cgroup_prepare created, deepest first, retrying while the last
+   processes exit. */
+int cgroup_destroy (int dirfd, struct hako_err **err);
+
+/* ---- namespaces (namespaces.c) ---- */
+
+struct ns_plan
+{
+  unsigned long clone_flags;   /* CLONE_NEW* to create at clone (no CGROUP/TIME) */
+  bool new_ns[8];              /* indexed by enum oci_ns_type */
+  bool join[8];
+  const char *join_path[8];
+  bool needs_joiner;           /* setns or timens before clone: fork a joiner */
+};
+
+int ns_plan_make (const struct oci_spec *spec, struct ns_plan *plan, struct hako_err **err);
+/* Open every namespace path now (before forking), so a missing path fails
+   `create` early with the field named.  fds[i] = -1 where not joined. */
+int ns_open_paths (const struct ns_plan *plan, int fds[8], struct hako_err **err);
+/* In the joiner: setns to each opened fd, the user namespace first. */
+int ns_join (const struct ns_plan *plan, const int fds[8], struct hako_err **err);
+/* Write /proc/PID/{uid_map,setgroups,gid_map} for a new user namespace. */
+int ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroups,
+                      struct hako_err **err);
+/* In the joiner: unshare(CLONE_NEWTIME) and write linux.timeOffsets. */
+int ns_setup_time (const struct oci_spec *spec, struct hako_err **err);
+
+/* ---- sync protocol between runtime and container process ---- */
+
+enum sync_type
+{
+  SYNC_GO = 1,        /* runtime -> init: id maps written, cgroup joined; .pid = host pid */
+  SYNC_HOOKS,         /* init -> runtime: mounts done, run prestart/createRuntime */
+  SYNC_HOOKS_DONE,    /* runtime -> init */
+  SYNC_CONSOLE,       /* init -> runtime: pty master attached (SCM_RIGHTS) */
+  SYNC_READY,         /* init -> runtime: waiting on exec.fifo */
+  SYNC_CHILD_PID,     /* joiner -> runtime: pid of the container process */
+  SYNC_ERROR,         /* either way: .err holds the message */
+};
+
+struct sync_msg
+{
+  uint32_t type;
+  int32_t pid;
+  struct hako_err_wire err;
+};
+
+int sync_send (int fd, enum sync_type type, int32_t pid, const struct hako_err *e);
+/* Send a message carrying an fd (SCM_RIGHTS). */
+int sync_send_fd (int fd, enum sync_type type, int passed_fd);
+/* Receive one message; *passed_fd gets an fd sent along (or -1) when not
+   NULL.  EOF (the peer died) and SYNC_ERROR become errors. */
+int sync_recv (int fd, struct sync_msg *m, int *passed_fd, struct hako_err **err);
+int sync_expect (int fd, enum sync_type type, struct sync_msg *m, struct hako_err **err);
+
+/* ---- the container process (init.c) ---- */
+
+struct init_args
+{
+  const struct oci_spec *spec;
+  const char *id;
+  const char *bundle;
+  struct hako_caps caps;
+  struct hako_rootfs_opts rootfs;
+  struct ns_plan ns;
+  int sync_fd;        /* our end of the socketpair */
+  int store_fd;       /* the runtime's locked state dir: closed at once */
+  int fifo_fd;        /* O_PATH fd of exec.fifo, opened O_WRONLY at start */
+  int preserve_fds;   /* --preserve-fds + LISTEN_FDS count */
+  int listen_fds;     /* LISTEN_FDS passed on (0 = none) */
+  bool no_new_keyring;
+  bool started;       /* past READY: errors go to stderr, not the socket */
+  bool pdeathsig;     /* the runtime is our parent: die with it until READY */
+  struct oci_state *state; /* for the hooks run in the container (pid set at GO) */
+};
+
+/* Never returns: execs the user process or _exit(1)s after reporting the
+   error on sync_fd. */
+__attribute__ ((noreturn)) void init_main (struct init_args *a);
+
+#endif
