@@ -2,7 +2,7 @@
 BUILD ?= build
 BUILD_DEPS = gcc libc6-dev make meson ninja-build pkg-config libjansson-dev libseccomp-dev
 RUN_DEPS = busybox-static jq
-TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux iproute2 procps
+TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux iproute2 procps runc
 
 .PHONY: all deps test-deps build demo check unit integration format format-check clean
 

@@ -186,10 +186,70 @@ has_controller (const char *list, const char *name)
   return false;
 }
 
+static int
+write_rule (const char *dir, bool allow, const char *rule, struct hako_err **err)
+{
+  cleanup_free char *file = hako_path_join (dir, allow ? "devices.allow" : "devices.deny");
+  cleanup_close int fd = open (file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, rule, strlen (rule)) < 0)
+    return hako_error (err, errno, "linux.resources.devices: write `%s` to `%s`", rule, file);
+  return 0;
+}
+
+static void
+format_id (char *buf, size_t n, bool has, int64_t v)
+{
+  if (has && v >= 0)
+    snprintf (buf, n, "%lld", (long long) v);
+  else
+    snprintf (buf, n, "*");
+}
+
+/* The v1 device controller: the config's rules in order, then what every
+   container needs (runc's list: mknod of anything, the default devices,
+   ptys, tun).  As in runc, linux.devices are not allowed implicitly: the
+   config's rules decide. */
+static int
+apply_devices_v1 (const char *dir, const struct oci_spec *spec, struct hako_err **err)
+{
+  static const char *const defaults[] = { "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm",
+                                          "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm",
+                                          "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm", NULL };
+  const struct oci_resources *r = spec->linux_ ? spec->linux_->resources : NULL;
+  char rule[128], maj[24], min[24];
+
+  if (r == NULL || r->n_devices == 0)
+    return 0;
+  for (size_t i = 0; i < r->n_devices; i++)
+    {
+      const struct oci_device_cgroup *d = &r->devices[i];
+      const char *type = d->type && *d->type ? d->type : "a";
+      const char *access = d->access && *d->access ? d->access : "rwm";
+      if (strcmp (type, "a") == 0)
+        snprintf (rule, sizeof (rule), "a");
+      else
+        {
+          format_id (maj, sizeof (maj), d->has_major, d->major);
+          format_id (min, sizeof (min), d->has_minor, d->minor);
+          snprintf (rule, sizeof (rule), "%s %s:%s %s", type, maj, min, access);
+        }
+      if (strcmp (rule, "a") == 0 && strcmp (access, "rwm") != 0)
+        snprintf (rule, sizeof (rule), "a *:* %s", access);
+      if (write_rule (dir, d->allow, rule, err) < 0)
+        return -1;
+    }
+  for (const char *const *d = defaults; *d; d++)
+    if (write_rule (dir, true, *d, err) < 0)
+      return -1;
+  return 0;
+}
+
 int
-cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const char *cgroups_path,
+cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
                 char **resolved, struct hako_err **err)
 {
+  const char *cgroups_path = spec->linux_ ? spec->linux_->cgroups_path : NULL;
+  bool devices_done = false;
   struct hierarchy *h = NULL;
   size_t n = 0;
   cleanup_free char *buf = NULL;
@@ -227,11 +287,20 @@ cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const 
         *resolved = xstrdup (rel);
       ret = mkdir_record (h[i].mountpoint, rel, !h[i].v2 && has_controller (h[i].controllers, "cpuset"),
                           created, err);
-      /* Each hierarchy line: "H <dir>" marks the container's own cgroup dir. */
+      /* "L <dir>" marks the container's own cgroup dir in each hierarchy. */
       cleanup_free char *leaf = hako_path_join (h[i].mountpoint, rel);
       fprintf (created, "L %s\n", leaf);
+      if (ret == 0 && !h[i].v2 && has_controller (h[i].controllers, "devices"))
+        {
+          ret = apply_devices_v1 (leaf, spec, err);
+          devices_done = true;
+        }
     }
   hierarchies_free (h, n);
+  if (ret == 0 && !devices_done && spec->linux_ && spec->linux_->resources
+      && spec->linux_->resources->n_devices)
+    log_warn ("linux.resources.devices: no v1 devices hierarchy: the device rules are not enforced "
+              "(cgroup v2 device filtering is not implemented yet)");
   fclose (created);
   created = NULL;
   /* Write the record even on failure, so cleanup removes what was made. */

@@ -312,7 +312,9 @@ static int
 create_fifo (int dirfd, struct hako_err **err)
 {
   int fd;
-  if (mkfifoat (dirfd, HAKO_FIFO_FILE, 0622) < 0)
+  /* Writable by anyone: the container process opens it after switching to
+     the container's user (the umask would have taken the bits away). */
+  if (mkfifoat (dirfd, HAKO_FIFO_FILE, 0622) < 0 || fchmodat (dirfd, HAKO_FIFO_FILE, 0622, 0) < 0)
     return hako_error (err, errno, "create exec fifo");
   fd = openat (dirfd, HAKO_FIFO_FILE, O_PATH | O_CLOEXEC);
   if (fd < 0)
@@ -401,9 +403,12 @@ reap (pid_t pid, bool our_child)
     ;
 }
 
-/* Undo a failed create: the process, the cgroup, the state dir. */
+/* Undo a failed create: the process, the cgroup, the state dir; then the
+   poststop hooks, as runtime.md says a failed create continues the
+   lifecycle at delete. */
 static void
-create_abort (const struct hako_runtime *rt, const char *id, struct created *c)
+create_abort (const struct hako_runtime *rt, const char *id, struct created *c,
+              const struct oci_spec *spec)
 {
   struct hako_err *e = NULL;
   if (c->pid > 0)
@@ -426,6 +431,16 @@ create_abort (const struct hako_runtime *rt, const char *id, struct created *c)
   if (c->master >= 0)
     close (c->master);
   c->master = -1;
+  if (c->st && spec->hooks && spec->hooks->n_poststop)
+    {
+      state_set_status (c->st, "stopped");
+      if (run_hooks (spec->hooks->poststop, spec->hooks->n_poststop, "poststop", c->st, &e) < 0)
+        {
+          cleanup_free char *msg = hako_error_string (e);
+          hako_log (HAKO_LOG_WARNING, "%s", msg);
+          hako_error_free (&e);
+        }
+    }
 }
 
 static int
@@ -472,7 +487,8 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
   if (check_terminal_opts (o, b.spec->process, foreground, err) < 0)
     goto out_early;
   if (hako_caps_resolve (b.spec->process->capabilities, &a.caps, err) < 0
-      || ns_plan_make (b.spec, &a.ns, err) < 0 || ns_open_paths (&a.ns, nsfds, err) < 0)
+      || ns_plan_make (b.spec, &a.ns, err) < 0 || validate_with_namespaces (b.spec, &a.ns, err) < 0
+      || ns_open_paths (&a.ns, nsfds, err) < 0)
     goto out_early;
 
   c->dirfd = store_create (rt, o->id, err);
@@ -485,9 +501,7 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
   a.fifo_fd = create_fifo (c->dirfd, err);
   if (a.fifo_fd < 0)
     goto fail;
-  if (cgroup_prepare (rt, c->dirfd, o->id, b.spec->linux_ ? b.spec->linux_->cgroups_path : NULL,
-                      &cgpath, err)
-      < 0)
+  if (cgroup_prepare (rt, c->dirfd, o->id, b.spec, &cgpath, err) < 0)
     goto fail;
   c->st->cgroup_path = steal_pointer (&cgpath);
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -546,7 +560,7 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
   goto out;
 
 fail:
-  create_abort (rt, o->id, c);
+  create_abort (rt, o->id, c, b.spec);
 out:
   if (sv[0] >= 0)
     close (sv[0]);

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -72,6 +73,42 @@ wait_for_start (int fifo_fd, struct hako_err **err)
   return 0;
 }
 
+/* HOME of a uid from the container's /etc/passwd, parsed by hand: getpwuid
+   would load NSS modules from the container's filesystem into us. */
+static char *
+passwd_home (uid_t uid)
+{
+  cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+
+  while (f && getline (&line, &cap, f) > 0)
+    {
+      char *field[7] = { 0 };
+      char *p = line;
+      int n = 0;
+      for (; n < 7 && p; n++)
+        field[n] = strsep (&p, ":");
+      if (n < 6 || field[2] == NULL || field[5] == NULL)
+        continue;
+      char *end;
+      unsigned long v = strtoul (field[2], &end, 10);
+      if (*end == '\0' && v == uid && *field[5])
+        return xstrdup (field[5]);
+    }
+  return xstrdup ("/");
+}
+
+static bool
+env_has (char *const *env, size_t n, const char *name)
+{
+  size_t len = strlen (name);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp (env[i], name, len) == 0 && env[i][len] == '=')
+      return true;
+  return false;
+}
+
 /* The env with LISTEN_FDS/LISTEN_PID added when fds are passed on (systemd
    socket activation through the runtime, as runc does). */
 static char **
@@ -79,7 +116,7 @@ final_env (const struct init_args *a)
 {
   const struct oci_process *p = a->spec->process;
   size_t n = p->n_env;
-  char **env = xzalloc ((n + 3) * sizeof (char *));
+  char **env = xzalloc ((n + 4) * sizeof (char *));
   size_t j = 0;
 
   for (size_t i = 0; i < n; i++)
@@ -89,6 +126,12 @@ final_env (const struct init_args *a)
     {
       env[j++] = xasprintf ("LISTEN_FDS=%d", a->listen_fds);
       env[j++] = xasprintf ("LISTEN_PID=%d", getpid ());
+    }
+  /* As runc: HOME from the container's passwd entry when the config has none. */
+  if (!env_has (p->env, n, "HOME"))
+    {
+      cleanup_free char *home = passwd_home (p->user.uid);
+      env[j++] = xasprintf ("HOME=%s", home);
     }
   env[j] = NULL;
   return env;

@@ -43,9 +43,11 @@ uint64_t proc_start_time (pid_t pid, bool *zombie);
 
 /* Resolve linux.cgroupsPath (absolute, relative to our own cgroup, or the
    container id when empty), create it in every mounted hierarchy and
-   record what was created in <dir>/cgroups.  Refuses "slice:prefix:name". */
+   record what was created in <dir>/cgroups.  Refuses "slice:prefix:name".
+   Applies linux.resources.devices on a v1 devices hierarchy (the device
+   cgroup is part of the box, not an optional limit). */
 int cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id,
-                    const char *cgroups_path, char **resolved, struct hako_err **err);
+                    const struct oci_spec *spec, char **resolved, struct hako_err **err);
 int cgroup_enter (int dirfd, pid_t pid, struct hako_err **err);
 /* Pids in the container's cgroup (from the first hierarchy that has it). */
 int cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err);
@@ -75,6 +77,11 @@ int ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroup
                       struct hako_err **err);
 /* In the joiner: unshare(CLONE_NEWTIME) and write linux.timeOffsets. */
 int ns_setup_time (const struct oci_spec *spec, struct hako_err **err);
+
+/* validate.c: hostname/domainname need a UTS namespace, each sysctl the
+   namespace that isolates it, a new user namespace its id maps. */
+int validate_with_namespaces (const struct oci_spec *spec, const struct ns_plan *ns,
+                              struct hako_err **err);
 
 /* ---- sync protocol between runtime and container process ---- */
 

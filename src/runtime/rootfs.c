@@ -74,9 +74,14 @@ hako_rootfs_mount (const struct oci_spec *spec, const struct hako_rootfs_opts *o
     return -1;
   /* Nothing we mount from here on may reach the host (unless the spec asks
      for a shared root, to propagate mounts back on purpose). */
-  if (mount (NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
+  /* Always recursive: a non-recursive flag on "/" would leave the mounts
+     below it shared with the host.  rslave also lets host mounts under the
+     rootfs reach the container, which is what "slave" asks for. */
+  if (mount (NULL, "/", NULL, is_shared (prop) ? MS_SHARED | MS_REC : MS_SLAVE | MS_REC, NULL) < 0)
     return hako_error (err, errno, "set the propagation of `/`");
-  if (make_parent_private (opts->rootfs, err) < 0)
+  /* Only a shared parent stops pivot_root; a slave one is fine and keeps
+     host mounts flowing in. */
+  if (is_shared (prop) && make_parent_private (opts->rootfs, err) < 0)
     return -1;
   if (mount (opts->rootfs, opts->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hako_error (err, errno, "bind the rootfs `%s` onto itself", opts->rootfs);

@@ -122,7 +122,11 @@ update_config() {
 	local filter=$1 bundle=${2:-$BUNDLE} tmp
 	shift 2 2>/dev/null || shift
 	tmp=$(mktemp "$bundle/config.XXXXXX")
-	jq "$@" "$filter" "$bundle/config.json" >"$tmp" && mv "$tmp" "$bundle/config.json"
+	if ! jq "$@" "$filter" "$bundle/config.json" >"$tmp"; then
+		rm -f "$tmp"
+		fail "update_config: jq failed on '$filter'"
+	fi
+	mv "$tmp" "$bundle/config.json"
 }
 
 # set_args ARG...: the container's process.args.
@@ -151,7 +155,7 @@ runtime_processes() {
 	local p
 	for p in /proc/[0-9]*; do
 		[ "${p#/proc/}" = "$$" ] && continue
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "--root $STATE_ROOT " && echo "${p#/proc/}"
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "--root $STATE_ROOT " && echo "${p#/proc/}"
 	done
 }
 
@@ -330,7 +334,7 @@ hako_teardown() {
 		wait "$pid" 2>/dev/null
 	done
 	for pid in $(runtime_processes); do
-		problems+=("runtime process left: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)")
+		problems+=("runtime process left: $pid $({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)")
 		kill -9 "$pid" 2>/dev/null
 	done
 

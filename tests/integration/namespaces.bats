@@ -180,7 +180,7 @@ identity_userns='.linux.uidMappings = [{"containerID": 0, "hostID": 0, "size": 6
 	assert_output example.org
 }
 
-@test "config.md hostname: setting a hostname without a uts namespace is an error" {
+@test "hostname without a uts namespace is an error (it would rename the host), as runc does" {
 	update_config '.hostname = "box" | .linux.namespaces |= map(select(.type != "uts"))'
 	set_args /init hostname
 	run runtime run --bundle "$BUNDLE" box
