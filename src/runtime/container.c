@@ -222,6 +222,19 @@ run_hooks (const struct oci_hook *h, size_t n, const char *stage, const struct o
   return hako_hooks_run (h, n, stage, json, err);
 }
 
+/* poststart and poststop failures are warnings (runtime.md): log, go on. */
+static void
+run_hooks_warn (const struct oci_hook *h, size_t n, const char *stage, const struct oci_state *st)
+{
+  struct hako_err *e = NULL;
+  if (run_hooks (h, n, stage, st, &e) < 0)
+    {
+      cleanup_free char *msg = hako_error_string (e);
+      hako_log (HAKO_LOG_WARNING, "%s", msg);
+      hako_error_free (&e);
+    }
+}
+
 /* ---- create ---- */
 
 struct created
@@ -434,12 +447,7 @@ create_abort (const struct hako_runtime *rt, const char *id, struct created *c,
   if (c->st && spec->hooks && spec->hooks->n_poststop)
     {
       state_set_status (c->st, "stopped");
-      if (run_hooks (spec->hooks->poststop, spec->hooks->n_poststop, "poststop", c->st, &e) < 0)
-        {
-          cleanup_free char *msg = hako_error_string (e);
-          hako_log (HAKO_LOG_WARNING, "%s", msg);
-          hako_error_free (&e);
-        }
+      run_hooks_warn (spec->hooks->poststop, spec->hooks->n_poststop, "poststop", c->st);
     }
 }
 
@@ -616,7 +624,7 @@ load_state (const struct hako_runtime *rt, const char *id, bool exclusive, int *
   return 0;
 }
 
-static struct oci_spec *
+struct oci_spec *
 load_saved_spec (int dirfd)
 {
   cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
@@ -693,17 +701,9 @@ do_start (const struct hako_runtime *rt, const char *id, struct hako_err **err)
   if (store_write_state (dirfd, st, err) < 0)
     goto out;
   spec = load_saved_spec (dirfd);
-  if (spec && spec->hooks && spec->hooks->n_poststart)
-    {
-      struct hako_err *e = NULL;
-      /* runtime.md: a failing poststart hook is a warning; the lifecycle goes on. */
-      if (run_hooks (spec->hooks->poststart, spec->hooks->n_poststart, "poststart", st, &e) < 0)
-        {
-          cleanup_free char *msg = hako_error_string (e);
-          hako_log (HAKO_LOG_WARNING, "%s", msg);
-          hako_error_free (&e);
-        }
-    }
+  /* runtime.md: a failing poststart hook is a warning; the lifecycle goes on. */
+  if (spec && spec->hooks)
+    run_hooks_warn (spec->hooks->poststart, spec->hooks->n_poststart, "poststart", st);
   ret = 0;
 out:
   if (spec)
@@ -919,12 +919,7 @@ do_delete (const struct hako_runtime *rt, const char *id, bool force, struct hak
   if (spec && spec->hooks && spec->hooks->n_poststop)
     {
       state_set_status (st, "stopped");
-      if (run_hooks (spec->hooks->poststop, spec->hooks->n_poststop, "poststop", st, &e) < 0)
-        {
-          cleanup_free char *msg = hako_error_string (e);
-          hako_log (HAKO_LOG_WARNING, "%s", msg);
-          hako_error_free (&e);
-        }
+      run_hooks_warn (spec->hooks->poststop, spec->hooks->n_poststop, "poststop", st);
     }
   ret = 0;
 out:
@@ -957,7 +952,7 @@ exit_code_of (int status)
 
 /* Wait for the container process, forwarding the signals we receive to it
    (as runc's foreground run does).  We are its parent or its subreaper. */
-static int
+int
 wait_forward (pid_t pid, int master, int *code, struct hako_err **err)
 {
   sigset_t set;

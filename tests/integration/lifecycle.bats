@@ -277,8 +277,11 @@ teardown() {
 	set_args /bin/sh -c '/init sleep 60 & /init sleep 60; wait'
 	runtime_create box
 	runtime start box
-	sleep 0.3
 	cg_pids() { find $(test_cgroup_dirs) -name cgroup.procs -exec cat {} + | sort -u; }
+	for ((i = 0; i < 100; i++)); do
+		[ "$(cg_pids | wc -l)" -eq 3 ] && break
+		sleep 0.05
+	done
 	[ "$(cg_pids | wc -l)" -eq 3 ]
 	run runtime kill --all box KILL
 	assert_success
