@@ -1,10 +1,14 @@
 # The commands the README tells people to type.  The real build is meson.
 BUILD ?= build
-BUILD_DEPS = gcc libc6-dev make meson ninja-build pkg-config libjansson-dev libseccomp-dev
+BUILD_DEPS = gcc libc6-dev make meson ninja-build pkg-config libjansson-dev libseccomp-dev \
+	libcurl4-openssl-dev libarchive-dev libssl-dev
 RUN_DEPS = busybox-static jq
-TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux iproute2 procps runc
+TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux iproute2 procps runc \
+	bats-support bats-assert docker-registry skopeo umoci attr zstd curl apache2-utils openssl \
+	containerd podman conmon docker.io
+BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf
 
-.PHONY: all deps test-deps build demo check unit integration format format-check clean
+.PHONY: all deps test-deps build demo check compat bench unit integration format format-check clean
 
 all: build
 
@@ -27,6 +31,20 @@ demo: deps build
 # Unit + integration tests; ends with "N passed, M failed".
 check: test-deps build
 	@tests/run.sh
+
+# The client batteries alone (containerd, podman, docker: tests/compat, also
+# part of check); `COMPAT_RUNTIME=runc make compat` runs them against runc.
+compat: test-deps build
+	@HAKO_SKIP_UNIT=1 tests/run.sh tests/compat
+
+# hako-runtime vs crun vs runc, interleaved: bench/results/latest.{md,png,tsv},
+# then the profile (bench/results/profile.md).  Deps first, then the build
+# (a fresh machine has no meson yet).  About two minutes.
+bench:
+	@scripts/install-deps.sh $(BUILD_DEPS) $(BENCH_DEPS)
+	@$(MAKE) --no-print-directory build
+	@bench/run.sh
+	@bench/profile.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run every test: the unit tests (meson test) and the integration tests
-# (bats), then print one closing line, "N passed, M failed, K skipped".
+# (bats, with the CVE regression suite in tests/security), then print one
+# closing line, "N passed, M failed, K skipped".
 # Builds nothing: run `ninja -C build` first.  Exits non-zero on any failure.
 #
 #   tests/run.sh                        everything, against build/hako-runtime
@@ -60,7 +61,7 @@ for a in "$@"; do
 	[[ "$a" == *.bats || -d "$a" ]] && have_files=1
 	bats_args+=("$a")
 done
-[ -n "$have_files" ] || bats_args+=("$here"/integration/*.bats)
+[ -n "$have_files" ] || bats_args+=("$here"/integration/*.bats "$here"/security/*.bats "$here"/image/*.bats "$here"/compat/*.bats)
 
 # The tests name their cgroups after this tag: what is left with it after the
 # run is a leak, whatever test made it.

@@ -28,4 +28,13 @@ struct cli_command
 
 extern const struct cli_command cli_commands[];
 
+/* Commands implemented in their own files. */
+int cmd_exec (struct cli_global *g, int argc, char **argv, struct hako_err **err); /* cmd_exec.c */
+/* cmd_cgroup.c */
+int cmd_update (struct cli_global *g, int argc, char **argv, struct hako_err **err);
+int cmd_pause (struct cli_global *g, int argc, char **argv, struct hako_err **err);
+int cmd_resume (struct cli_global *g, int argc, char **argv, struct hako_err **err);
+int cmd_ps (struct cli_global *g, int argc, char **argv, struct hako_err **err);
+int cmd_events (struct cli_global *g, int argc, char **argv, struct hako_err **err);
+
 #endif

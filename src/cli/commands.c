@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "../oci/names.h"
 #include "../oci/spec.h"
+#include "../runtime/seccomp.h"
 #include "../util/cleanup.h"
 #include "../util/error.h"
 #include "../util/log.h"
@@ -376,6 +377,23 @@ strv_json (const char *const *v)
   return a;
 }
 
+/* features.md linux.seccomp: what this build (actions, operators, archs
+   libseccomp knows) and the running kernel (supportedFlags) support. */
+static json_t *
+seccomp_features (void)
+{
+  if (!hako_seccomp_enabled ())
+    return json_pack ("{s:b}", "enabled", 0);
+  json_t *supported = json_array ();
+  for (const char *const *f = hako_seccomp_flags; *f; f++)
+    if (hako_seccomp_flag_supported (*f))
+      json_array_append_new (supported, json_string (*f));
+  return json_pack ("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions",
+                    strv_json (hako_seccomp_actions), "operators", strv_json (hako_seccomp_operators),
+                    "archs", strv_json (hako_seccomp_archs ()), "knownFlags",
+                    strv_json (hako_seccomp_flags), "supportedFlags", supported);
+}
+
 static int
 cmd_features (struct cli_global *g, int argc, char **argv, struct hako_err **err)
 {
@@ -391,14 +409,19 @@ cmd_features (struct cli_global *g, int argc, char **argv, struct hako_err **err
   json_t *caps = json_array ();
   for (int i = 0; i <= OCI_CAP_LAST; i++)
     json_array_append_new (caps, json_string (oci_cap_name (i)));
-  json_t *linux_ = json_pack ("{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}",
+  json_t *linux_ = json_pack ("{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}",
                               "namespaces", strv_json (nss), "capabilities", caps,
                               "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0,
-                              "seccomp", "enabled", 0, "apparmor", "enabled", 0, "selinux", "enabled", 0,
+                              "seccomp", seccomp_features (), "apparmor", "enabled", 0, "selinux", "enabled", 0,
                               "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0);
+  /* idmapped mounts are refused by mount.c: not listed. */
+  json_t *mount_opts = json_array ();
+  for (const char *const *m = oci_known_mount_options; *m; m++)
+    if (strcmp (*m, "idmap") != 0 && strcmp (*m, "ridmap") != 0)
+      json_array_append_new (mount_opts, json_string (*m));
   json_t *j = json_pack ("{s:s, s:s, s:o, s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0",
                          "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks", strv_json (hooks),
-                         "mountOptions", strv_json (oci_known_mount_options), "linux", linux_,
+                         "mountOptions", mount_opts, "linux", linux_,
                          "annotations", "org.hako.runtime.version", HAKO_VERSION);
   char *s = json_dumps (j, JSON_INDENT (4) | JSON_PRESERVE_ORDER);
   printf ("%s\n", s);
@@ -427,12 +450,16 @@ const struct cli_command cli_commands[] = {
   { "delete", cmd_delete, "[--force] ID...", "delete a container and its resources" },
   { "spec", cmd_spec, "[--bundle DIR] [--rootless]", "write a default config.json" },
   { "features", cmd_features, "", "print the runtime-spec features document" },
-  { "exec", cmd_not_yet, "", "run a process in a container (not yet)" },
-  { "ps", cmd_not_yet, "", "list processes of a container (not yet)" },
-  { "pause", cmd_not_yet, "", "freeze a container (not yet)" },
-  { "resume", cmd_not_yet, "", "thaw a container (not yet)" },
-  { "update", cmd_not_yet, "", "update resource limits (not yet)" },
-  { "events", cmd_not_yet, "", "container events and stats (not yet)" },
+  { "exec", cmd_exec, "[options] ID COMMAND [ARGS...] | --process FILE ID", "run a process in a running container" },
+  { "ps", cmd_ps, "[--format table|json] ID [PS ARGS...]", "list the processes of a container" },
+  { "pause", cmd_pause, "ID", "freeze every process of a container" },
+  { "resume", cmd_resume, "ID", "thaw a paused container" },
+  { "update", cmd_update,
+    "[--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--kernel-memory N] "
+    "[--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpu-rt-period N] [--cpu-rt-runtime N] "
+    "[--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] ID",
+    "change the resource limits of a container" },
+  { "events", cmd_events, "[--stats] [--interval 5s] ID", "resource statistics and OOM events (JSON lines)" },
   { "checkpoint", cmd_not_yet, "", "checkpoint with CRIU (not yet)" },
   { "restore", cmd_not_yet, "", "restore with CRIU (not yet)" },
   { NULL, NULL, NULL, NULL },

@@ -5,7 +5,10 @@
 #include "cli.h"
 #include "../util/error.h"
 #include "../util/log.h"
+#include "../runtime/security.h"
+#include "../runtime/seccomp.h"
 #include "hako-config.h"
+#include "hako-commit.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +40,8 @@ static void
 version (void)
 {
   printf ("hako-runtime version %s\ncommit: %s\nspec: %s\n"
-          "+CAP +USERNS +TIMENS +CGROUPV1 +CGROUPV2 -SECCOMP -APPARMOR -SELINUX -SYSTEMD -CRIU\n",
-          HAKO_VERSION, HAKO_COMMIT, "1.2.0");
+          "+CAP +USERNS +TIMENS +CGROUPV1 +CGROUPV2 %cSECCOMP -APPARMOR -SELINUX -SYSTEMD -CRIU\n",
+          HAKO_VERSION, HAKO_COMMIT, "1.2.0", hako_seccomp_enabled () ? '+' : '-');
 }
 
 static char *
@@ -158,6 +161,14 @@ main (int argc, char **argv)
   if (systemd)
     {
       hako_error (&err, 0, "%s: the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs", name);
+      hako_log_error (err);
+      return 1;
+    }
+  /* The commands that put a process into a container run from a sealed
+     copy of the binary (CVE-2019-5736, runtime/security.h). */
+  if ((strcmp (name, "create") == 0 || strcmp (name, "run") == 0 || strcmp (name, "exec") == 0)
+      && hako_exe_seal (argv, &err) < 0)
+    {
       hako_log_error (err);
       return 1;
     }

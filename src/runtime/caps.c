@@ -16,24 +16,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The highest capability the running kernel knows; CAP_LAST_CAP of our
-   headers when /proc does not say (an older procfs, or none mounted). */
+/* The highest capability the running kernel knows, asked of the kernel
+   itself (PR_CAPBSET_READ is EINVAL past it) rather than read from
+   /proc/sys/kernel/cap_last_cap: in the container, after pivot_root, that
+   file is whatever the rootfs or a mount put there, and a low number would
+   leave capabilities in the bounding set (CVE-2019-16884's lesson). */
 static int
 kernel_last_cap (void)
 {
-  cleanup_close int fd = open ("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-  char buf[16];
-  ssize_t n;
-  int last;
+  int cap = 0;
 
-  if (fd < 0)
-    return CAP_LAST_CAP;
-  n = read (fd, buf, sizeof (buf) - 1);
-  if (n <= 0)
-    return CAP_LAST_CAP;
-  buf[n] = '\0';
-  last = atoi (buf);
-  return last > 0 ? last : CAP_LAST_CAP;
+  while (cap < 63 && prctl (PR_CAPBSET_READ, cap + 1, 0, 0, 0) >= 0)
+    cap++;
+  return cap;
 }
 
 static int

@@ -1,106 +1,144 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cgroup placement: create the container's cgroup in every hierarchy the
-   host mounts (v1 controllers, a v2 unified mount, or both on a hybrid host
-   like Debian's default), put the container process in it, and remove it on
-   delete.  Resource limits are applied by the cgroup manager (next issue). */
+/* The cgroup manager: find what the host mounts (v1, v2 or both), create
+   the container's cgroup in every hierarchy, apply linux.resources through
+   the backend that owns each controller (cgroup_v1.c, cgroup_v2.c), and
+   later freeze, signal, list and remove it.
+
+   What was created is recorded in <state dir>/cgroups, one line per
+   directory ("L <dir>" for the container's own cgroup in each hierarchy,
+   plain "<dir>" for every directory mkdir'ed, parents first), so that delete
+   removes exactly that, whatever the host mounts by then. */
 #include "internal.h"
+#include "cgroup.h"
+#include "mount.h"
 #include "../util/cleanup.h"
 #include "../util/path.h"
 #include "../util/log.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-struct hierarchy
-{
-  char *mountpoint;  /* /sys/fs/cgroup/memory */
-  char *controllers; /* "memory", "cpu,cpuacct", "" for cgroup2 */
-  bool v2;
-};
+/* ---- the host's layout ---- */
 
-static void
-hierarchies_free (struct hierarchy *h, size_t n)
+static const char *proc_mountinfo;
+static const char *proc_self_cgroup;
+
+void
+cgroup_set_proc_paths (const char *mountinfo, const char *self_cgroup)
 {
-  for (size_t i = 0; i < n; i++)
-    {
-      free (h[i].mountpoint);
-      free (h[i].controllers);
-    }
-  free (h);
+  proc_mountinfo = mountinfo;
+  proc_self_cgroup = self_cgroup;
 }
 
-/* Mounted cgroup hierarchies from /proc/self/mountinfo, one per distinct
-   hierarchy (the first mount point of each). */
-static int
-hierarchies_read (struct hierarchy **out, size_t *n, struct hako_err **err)
+const char *
+cg_mode_name (enum cg_mode m)
 {
-  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
-  cleanup_free char *line = NULL;
-  size_t cap = 0, len = 0;
-  struct hierarchy *v = NULL;
+  static const char *const names[] = { "none", "legacy", "hybrid", "unified" };
+  return names[m];
+}
 
-  if (f == NULL)
-    return hako_error (err, errno, "open /proc/self/mountinfo");
-  while (getline (&line, &cap, f) > 0)
+/* The controllers of a v1 hierarchy: its super options without the ones
+   that are not controllers. */
+static char *
+v1_controllers (const char *super_opts)
+{
+  static const char *const skip[]
+      = { "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode", "favordynmods", "none", NULL };
+  cleanup_free char *copy = xstrdup (super_opts);
+  char *out = xstrdup (""), *save = NULL;
+
+  for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
     {
-      char mnt[4096], fstype[64], opts[4096];
-      char *sep = strstr (line, " - ");
-      if (sep == NULL || sscanf (line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+      bool drop = strncmp (t, "release_agent=", 14) == 0;
+      for (size_t i = 0; skip[i] && !drop; i++)
+        drop = strcmp (t, skip[i]) == 0;
+      if (drop)
         continue;
-      if (sscanf (sep + 3, "%63s %*s %4095s", fstype, opts) != 2)
+      char *n = *out ? xasprintf ("%s,%s", out, t) : xstrdup (t);
+      free (out);
+      out = n;
+    }
+  return out;
+}
+
+void
+cg_layout_free (struct cg_layout *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    {
+      free (l->h[i].mountpoint);
+      free (l->h[i].root);
+      free (l->h[i].controllers);
+    }
+  free (l->h);
+  memset (l, 0, sizeof (*l));
+}
+
+/* One entry per hierarchy (the first mount of each: a hierarchy mounted
+   twice is still one set of cgroups). */
+int
+cg_layout_read (struct cg_layout *l, struct hako_err **err)
+{
+  struct hako_mountinfo *mi = NULL;
+  size_t n = 0;
+  bool v1 = false, v2 = false;
+
+  memset (l, 0, sizeof (*l));
+  if (hako_mountinfo_read (proc_mountinfo, &mi, &n, err) < 0)
+    return hako_error_prefix (err, "cgroups: read the mount table");
+  for (size_t i = 0; i < n; i++)
+    {
+      bool is_v2 = strcmp (mi[i].fstype, "cgroup2") == 0;
+      if (!is_v2 && strcmp (mi[i].fstype, "cgroup") != 0)
         continue;
-      bool v2 = strcmp (fstype, "cgroup2") == 0;
-      if (!v2 && strcmp (fstype, "cgroup") != 0)
-        continue;
-      /* Controllers of a v1 hierarchy: super options minus rw/ro and the like. */
-      char ctrl[4096] = "";
-      if (!v2)
-        {
-          char *save = NULL;
-          for (char *t = strtok_r (opts, ",", &save); t; t = strtok_r (NULL, ",", &save))
-            {
-              if (strcmp (t, "rw") == 0 || strcmp (t, "ro") == 0 || strncmp (t, "release_agent", 13) == 0
-                  || strcmp (t, "clone_children") == 0 || strcmp (t, "noprefix") == 0
-                  || strncmp (t, "xattr", 5) == 0)
-                continue;
-              if (*ctrl)
-                strcat (ctrl, ",");
-              strncat (ctrl, t, sizeof (ctrl) - strlen (ctrl) - 1);
-            }
-        }
+      cleanup_free char *ctrl = is_v2 ? xstrdup ("") : v1_controllers (mi[i].super_opts);
       bool dup = false;
-      for (size_t i = 0; i < len; i++)
-        if (v[i].v2 == v2 && strcmp (v[i].controllers, ctrl) == 0)
-          dup = true;
+      for (size_t j = 0; j < l->n && !dup; j++)
+        dup = l->h[j].v2 == is_v2 && strcmp (l->h[j].controllers, ctrl) == 0;
       if (dup)
         continue;
-      v = xrealloc (v, (len + 1) * sizeof (*v));
-      v[len].mountpoint = xstrdup (mnt);
-      v[len].controllers = xstrdup (ctrl);
-      v[len].v2 = v2;
-      len++;
+      l->h = xrealloc (l->h, (l->n + 1) * sizeof (*l->h));
+      l->h[l->n++] = (struct cg_hierarchy){ .mountpoint = xstrdup (mi[i].mountpoint),
+                                            .root = xstrdup (mi[i].root),
+                                            .controllers = steal_pointer (&ctrl),
+                                            .v2 = is_v2 };
+      v1 |= !is_v2;
+      v2 |= is_v2;
     }
-  *out = v;
-  *n = len;
+  hako_mountinfo_free (mi, n);
+  l->mode = v1 && v2 ? CG_MODE_HYBRID : v1 ? CG_MODE_LEGACY : v2 ? CG_MODE_UNIFIED : CG_MODE_NONE;
   return 0;
 }
 
-/* Our own cgroup in the hierarchy with these controllers ("" = cgroup2),
-   from /proc/self/cgroup. */
-static char *
-own_cgroup (const struct hierarchy *h)
+/* Same controllers, in any order ("cpu,cpuacct" and "cpuacct,cpu"). */
+static bool
+same_controllers (const char *a, const char *b)
 {
-  cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
+  cleanup_free char *copy = xstrdup (a);
+  char *save = NULL;
+  size_t na = 0, nb = *b ? 1 : 0;
+
+  for (const char *p = b; *p; p++)
+    nb += *p == ',';
+  for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save), na++)
+    if (!cg_list_has (b, t))
+      return false;
+  return na == nb;
+}
+
+char *
+cg_own_path (const struct cg_hierarchy *h)
+{
+  cleanup_fclose FILE *f = fopen (proc_self_cgroup ? proc_self_cgroup : "/proc/self/cgroup", "re");
   cleanup_free char *line = NULL;
   size_t cap = 0;
 
-  if (f == NULL)
-    return xstrdup ("/");
-  while (getline (&line, &cap, f) > 0)
+  while (f && getline (&line, &cap, f) > 0)
     {
       char *c1 = strchr (line, ':');
       char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
@@ -109,217 +147,22 @@ own_cgroup (const struct hierarchy *h)
       *c2 = '\0';
       char *path = c2 + 1;
       path[strcspn (path, "\n")] = '\0';
-      if (strcmp (c1 + 1, h->controllers) == 0)
-        return xstrdup (path);
+      bool match = h->v2 ? c1[1] == '\0' : c1[1] != '\0' && same_controllers (c1 + 1, h->controllers);
+      if (!match)
+        continue;
+      /* Seen through a mount of a subtree (a container's own cgroup mount):
+         the path is relative to that subtree. */
+      size_t rl = strlen (h->root);
+      if (strcmp (h->root, "/") != 0 && strncmp (path, h->root, rl) == 0
+          && (path[rl] == '/' || path[rl] == '\0'))
+        path += rl;
+      return xstrdup (*path ? path : "/");
     }
   return xstrdup ("/");
 }
 
-/* A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks
-   (ENOSPC): copy the parent's values down each level we create. */
-static void
-cpuset_inherit (const char *dir)
-{
-  const char *files[] = { "cpuset.cpus", "cpuset.mems" };
-  cleanup_free char *parent = xstrdup (dir);
-  char *slash = strrchr (parent, '/');
-  if (slash == NULL)
-    return;
-  *slash = '\0';
-  for (size_t i = 0; i < 2; i++)
-    {
-      cleanup_free char *src = hako_path_join (parent, files[i]);
-      cleanup_free char *dst = hako_path_join (dir, files[i]);
-      cleanup_free char *cur = NULL, *val = NULL;
-      size_t len;
-      struct hako_err *e = NULL;
-      if (hako_read_file (dst, &cur, &len, &e) == 0 && cur[strspn (cur, " \n")] != '\0')
-        continue;
-      hako_error_free (&e);
-      if (hako_read_file (src, &val, &len, &e) < 0)
-        {
-          hako_error_free (&e);
-          continue;
-        }
-      int fd = open (dst, O_WRONLY | O_CLOEXEC);
-      if (fd >= 0)
-        {
-          hako_write_all (fd, val, len);
-          close (fd);
-        }
-    }
-}
+/* ---- the record ---- */
 
-/* mkdir -p below `base`, appending each directory we create to `created`. */
-static int
-mkdir_record (const char *base, const char *rel, bool cpuset, FILE *created,
-              struct hako_err **err)
-{
-  cleanup_free char *path = xstrdup (base);
-  cleanup_free char *copy = xstrdup (rel);
-  char *save = NULL;
-
-  for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
-    {
-      char *next = hako_path_join (path, c);
-      free (path);
-      path = next;
-      if (mkdir (path, 0755) == 0)
-        {
-          fprintf (created, "%s\n", path);
-          if (cpuset)
-            cpuset_inherit (path);
-        }
-      else if (errno != EEXIST)
-        return hako_error (err, errno, "create cgroup `%s`", path);
-    }
-  return 0;
-}
-
-static bool
-has_controller (const char *list, const char *name)
-{
-  size_t n = strlen (name);
-  for (const char *p = list; (p = strstr (p, name)); p += n)
-    if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-      return true;
-  return false;
-}
-
-static int
-write_rule (const char *dir, bool allow, const char *rule, struct hako_err **err)
-{
-  cleanup_free char *file = hako_path_join (dir, allow ? "devices.allow" : "devices.deny");
-  cleanup_close int fd = open (file, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write (fd, rule, strlen (rule)) < 0)
-    return hako_error (err, errno, "linux.resources.devices: write `%s` to `%s`", rule, file);
-  return 0;
-}
-
-static void
-format_id (char *buf, size_t n, bool has, int64_t v)
-{
-  if (has && v >= 0)
-    snprintf (buf, n, "%lld", (long long) v);
-  else
-    snprintf (buf, n, "*");
-}
-
-/* The v1 device controller: the config's rules in order, then what every
-   container needs (runc's list: mknod of anything, the default devices,
-   ptys, tun).  As in runc, linux.devices are not allowed implicitly: the
-   config's rules decide. */
-static int
-apply_devices_v1 (const char *dir, const struct oci_spec *spec, struct hako_err **err)
-{
-  static const char *const defaults[] = { "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm",
-                                          "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm",
-                                          "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm", NULL };
-  const struct oci_resources *r = spec->linux_ ? spec->linux_->resources : NULL;
-  char rule[128], maj[24], min[24];
-
-  if (r == NULL || r->n_devices == 0)
-    return 0;
-  for (size_t i = 0; i < r->n_devices; i++)
-    {
-      const struct oci_device_cgroup *d = &r->devices[i];
-      const char *type = d->type && *d->type ? d->type : "a";
-      const char *access = d->access && *d->access ? d->access : "rwm";
-      if (strcmp (type, "a") == 0)
-        snprintf (rule, sizeof (rule), "a");
-      else
-        {
-          format_id (maj, sizeof (maj), d->has_major, d->major);
-          format_id (min, sizeof (min), d->has_minor, d->minor);
-          snprintf (rule, sizeof (rule), "%s %s:%s %s", type, maj, min, access);
-        }
-      if (strcmp (rule, "a") == 0 && strcmp (access, "rwm") != 0)
-        snprintf (rule, sizeof (rule), "a *:* %s", access);
-      if (write_rule (dir, d->allow, rule, err) < 0)
-        return -1;
-    }
-  for (const char *const *d = defaults; *d; d++)
-    if (write_rule (dir, true, *d, err) < 0)
-      return -1;
-  return 0;
-}
-
-int
-cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
-                char **resolved, struct hako_err **err)
-{
-  const char *cgroups_path = spec->linux_ ? spec->linux_->cgroups_path : NULL;
-  bool devices_done = false;
-  struct hierarchy *h = NULL;
-  size_t n = 0;
-  cleanup_free char *buf = NULL;
-  size_t blen = 0;
-  cleanup_fclose FILE *created = NULL;
-  int ret = 0;
-
-  *resolved = NULL;
-  if (rt->cgroup_manager == HAKO_CGROUP_DISABLED)
-    return 0;
-  if (cgroups_path && strchr (cgroups_path, ':'))
-    return hako_error (err, 0,
-                       "linux.cgroupsPath: `%s` is a systemd slice:prefix:name path, but the "
-                       "systemd cgroup manager is not supported yet (use a cgroupfs path)",
-                       cgroups_path);
-  if (cgroups_path && strstr (cgroups_path, ".."))
-    return hako_error (err, 0, "linux.cgroupsPath: `%s` must not contain `..`", cgroups_path);
-  if (hierarchies_read (&h, &n, err) < 0)
-    return -1;
-  created = open_memstream (&buf, &blen);
-  for (size_t i = 0; i < n && ret == 0; i++)
-    {
-      cleanup_free char *rel = NULL;
-      if (cgroups_path && cgroups_path[0] == '/')
-        rel = xstrdup (cgroups_path);
-      else
-        {
-          cleanup_free char *own = own_cgroup (&h[i]);
-          rel = hako_path_join (own, cgroups_path && *cgroups_path ? cgroups_path : id);
-        }
-      char *clean = hako_path_clean (rel);
-      free (rel);
-      rel = clean;
-      if (*resolved == NULL)
-        *resolved = xstrdup (rel);
-      ret = mkdir_record (h[i].mountpoint, rel, !h[i].v2 && has_controller (h[i].controllers, "cpuset"),
-                          created, err);
-      /* "L <dir>" marks the container's own cgroup dir in each hierarchy. */
-      cleanup_free char *leaf = hako_path_join (h[i].mountpoint, rel);
-      fprintf (created, "L %s\n", leaf);
-      if (ret == 0 && !h[i].v2 && has_controller (h[i].controllers, "devices"))
-        {
-          ret = apply_devices_v1 (leaf, spec, err);
-          devices_done = true;
-        }
-    }
-  hierarchies_free (h, n);
-  if (ret == 0 && !devices_done && spec->linux_ && spec->linux_->resources
-      && spec->linux_->resources->n_devices)
-    log_warn ("linux.resources.devices: no v1 devices hierarchy: the device rules are not enforced "
-              "(cgroup v2 device filtering is not implemented yet)");
-  fclose (created);
-  created = NULL;
-  /* Write the record even on failure, so cleanup removes what was made. */
-  int fd = openat (dirfd, HAKO_CGROUPS_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd >= 0)
-    {
-      hako_write_all (fd, buf, blen);
-      close (fd);
-    }
-  if (ret < 0)
-    {
-      free (*resolved);
-      *resolved = NULL;
-    }
-  return ret;
-}
-
-/* Lines of the record: "L <leaf>" for each hierarchy's container cgroup and
-   plain "<dir>" for every directory we created, parents first. */
 static int
 read_record (int dirfd, char ***lines, size_t *n)
 {
@@ -349,6 +192,390 @@ read_record (int dirfd, char ***lines, size_t *n)
   return 0;
 }
 
+static const struct cg_hierarchy *
+hierarchy_of (const struct cg_layout *l, const char *dir)
+{
+  const struct cg_hierarchy *best = NULL;
+  size_t best_len = 0;
+
+  for (size_t i = 0; i < l->n; i++)
+    {
+      size_t ml = strlen (l->h[i].mountpoint);
+      if (strncmp (dir, l->h[i].mountpoint, ml) == 0 && (dir[ml] == '/' || dir[ml] == '\0') && ml > best_len)
+        {
+          best = &l->h[i];
+          best_len = ml;
+        }
+    }
+  return best;
+}
+
+void
+cg_set_free (struct cg_set *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    free (s->leaf[i].dir);
+  free (s->leaf);
+  cg_layout_free (&s->layout);
+  memset (s, 0, sizeof (*s));
+}
+
+int
+cg_set_load (int dirfd, struct cg_set *s, struct hako_err **err)
+{
+  cleanup_strv char **lines = NULL;
+  size_t n;
+
+  memset (s, 0, sizeof (*s));
+  read_record (dirfd, &lines, &n);
+  if (n == 0)
+    return 0;
+  if (cg_layout_read (&s->layout, err) < 0)
+    return -1;
+  s->unified = s->layout.mode == CG_MODE_UNIFIED;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (strncmp (lines[i], "L ", 2) != 0)
+        continue;
+      const struct cg_hierarchy *h = hierarchy_of (&s->layout, lines[i] + 2);
+      if (h == NULL)
+        continue; /* unmounted since: nothing to manage there */
+      s->leaf = xrealloc (s->leaf, (s->n + 1) * sizeof (*s->leaf));
+      s->leaf[s->n++] = (struct cg_leaf){ .dir = xstrdup (lines[i] + 2), .h = h };
+    }
+  return 0;
+}
+
+const char *
+cg_v1_dir (const struct cg_set *s, const char *controller)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (!s->leaf[i].h->v2 && cg_list_has (s->leaf[i].h->controllers, controller))
+      return s->leaf[i].dir;
+  return NULL;
+}
+
+const char *
+cg_v2_dir (const struct cg_set *s, const char **mountpoint)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (s->leaf[i].h->v2)
+      {
+        if (mountpoint)
+          *mountpoint = s->leaf[i].h->mountpoint;
+        return s->leaf[i].dir;
+      }
+  return NULL;
+}
+
+/* ---- which backend owns a resource ---- */
+
+static const struct cg_controller *
+ops_controller (const struct cgroup_ops *ops, enum cg_res res)
+{
+  for (const struct cg_controller *c = ops->controllers; c->name; c++)
+    if (c->res == res)
+      return c;
+  return NULL;
+}
+
+static bool
+v2_offers (const char *dir, const char *name)
+{
+  cleanup_free char *list = cg_read (dir, "cgroup.controllers");
+  return list && cg_list_has (list, name);
+}
+
+/* The v1 hierarchy with the controller, else the v2 leaf when v2 has it
+   (enabling it down the tree when `enable`).  0 when none has it. */
+static int
+locate (const struct cg_set *s, enum cg_res res, bool enable, const struct cg_controller **c,
+        const char **dir)
+{
+  const struct cg_controller *c1 = ops_controller (&cgroup_v1_ops, res);
+  const struct cg_controller *c2 = ops_controller (&cgroup_v2_ops, res);
+  const char *mnt = NULL;
+  const char *d;
+
+  if (c1 && (d = cg_v1_dir (s, c1->name)))
+    {
+      *c = c1;
+      *dir = d;
+      return 1;
+    }
+  d = cg_v2_dir (s, &mnt);
+  if (c2 == NULL || d == NULL)
+    return 0;
+  if (!c2->core && !v2_offers (d, c2->name))
+    {
+      struct hako_err *e = NULL;
+      if (!enable || cg_v2_enable (mnt, d, c2->name, &e) < 0)
+        {
+          if (e)
+            log_debug ("cgroup v2: %s", e->msg);
+          hako_error_free (&e);
+          return 0;
+        }
+    }
+  *c = c2;
+  *dir = d;
+  return 1;
+}
+
+/* Does `r` ask anything of this controller?  Zero values mean "unset", as
+   for runc, so that a config (or an update) full of zeros asks nothing of a
+   host that lacks the controller. */
+static bool
+wanted (enum cg_res res, const struct oci_resources *r, bool update)
+{
+  const struct oci_memory *m = r->memory;
+  const struct oci_cpu *c = r->cpu;
+  const struct oci_block_io *b = r->block_io;
+
+  switch (res)
+    {
+    case CG_DEVICES:
+      return !update && r->n_devices > 0;
+    case CG_CPUSET:
+      return c && ((c->cpus && *c->cpus) || (c->mems && *c->mems));
+    case CG_CPU:
+      return c
+             && ((c->has_shares && c->shares) || (c->has_quota && c->quota) || (c->has_period && c->period)
+                 || c->has_burst || (c->has_realtime_runtime && c->realtime_runtime)
+                 || (c->has_realtime_period && c->realtime_period) || c->has_idle);
+    case CG_MEMORY:
+      return m
+             && ((m->has_limit && m->limit) || (m->has_reservation && m->reservation)
+                 || (m->has_swap && m->swap) || (m->has_kernel && m->kernel)
+                 || (m->has_kernel_tcp && m->kernel_tcp) || m->has_swappiness
+                 || (m->has_disable_oom_killer && m->disable_oom_killer) || m->has_use_hierarchy);
+    case CG_PIDS:
+      return r->pids && r->pids->has_limit && r->pids->limit != 0;
+    case CG_BLKIO:
+      return b
+             && ((b->has_weight && b->weight) || (b->has_leaf_weight && b->leaf_weight) || b->n_weight_device
+                 || b->n_throttle_read_bps_device || b->n_throttle_write_bps_device
+                 || b->n_throttle_read_iops_device || b->n_throttle_write_iops_device);
+    case CG_HUGETLB:
+      return r->n_hugepage_limits > 0;
+    case CG_NET_CLS:
+      return r->network && r->network->has_class_id;
+    case CG_NET_PRIO:
+      return r->network && r->network->n_priorities > 0;
+    case CG_RDMA:
+      return r->n_rdma > 0;
+    default:
+      return false;
+    }
+}
+
+static const char *
+res_field (enum cg_res res)
+{
+  static const char *const f[CG_N_RES] = {
+    [CG_DEVICES] = "devices",
+    [CG_CPUSET] = "cpu.cpus/mems",
+    [CG_CPU] = "cpu",
+    [CG_CPUACCT] = "cpu",
+    [CG_MEMORY] = "memory",
+    [CG_PIDS] = "pids",
+    [CG_BLKIO] = "blockIO",
+    [CG_HUGETLB] = "hugepageLimits",
+    [CG_NET_CLS] = "network.classID",
+    [CG_NET_PRIO] = "network.priorities",
+    [CG_RDMA] = "rdma",
+  };
+  return f[res];
+}
+
+static const char *
+res_controller (enum cg_res res)
+{
+  static const char *const f[CG_N_RES] = {
+    [CG_DEVICES] = "devices", [CG_CPUSET] = "cpuset",     [CG_CPU] = "cpu",     [CG_CPUACCT] = "cpuacct",
+    [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",         [CG_BLKIO] = "blkio", [CG_HUGETLB] = "hugetlb",
+    [CG_NET_CLS] = "net_cls", [CG_NET_PRIO] = "net_prio", [CG_RDMA] = "rdma",
+  };
+  return f[res];
+}
+
+static int
+apply_resources (const struct cg_set *s, const struct oci_resources *r, bool update, struct hako_err **err)
+{
+  for (int res = 0; res < CG_N_RES; res++)
+    {
+      const struct cg_controller *c;
+      const char *dir;
+      if (!wanted (res, r, update))
+        continue;
+      if (!locate (s, res, true, &c, &dir))
+        {
+          /* Devices without any device cgroup: warn as before, the
+             defaults of the mount namespace still hold. */
+          if (res == CG_DEVICES)
+            {
+              log_warn (
+                  "linux.resources.devices: no devices cgroup on this host: the rules are not enforced");
+              continue;
+            }
+          return hako_error (err, ENOTSUP,
+                             "linux.resources.%s: no mounted cgroup hierarchy has the `%s` controller",
+                             res_field (res), res_controller (res));
+        }
+      if (c->apply && c->apply (dir, r, update, err) < 0)
+        return -1;
+    }
+  if (r->n_unified)
+    {
+      const char *mnt;
+      const char *d = cg_v2_dir (s, &mnt);
+      if (d == NULL)
+        return hako_error (err, ENOTSUP,
+                           "linux.resources.unified: needs cgroup v2, and this host mounts none");
+      if (cg_v2_unified (mnt, d, r, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* ---- create ---- */
+
+/* mkdir -p below `base`, appending each directory we create to `created`. */
+static int
+mkdir_record (const char *base, const char *rel, bool cpuset, FILE *created, struct hako_err **err)
+{
+  cleanup_free char *path = xstrdup (base);
+  cleanup_free char *copy = xstrdup (rel);
+  char *save = NULL;
+
+  for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
+    {
+      char *next = hako_path_join (path, c);
+      free (path);
+      path = next;
+      if (mkdir (path, 0755) == 0)
+        {
+          fprintf (created, "%s\n", path);
+          if (cpuset)
+            cg_v1_cpuset_inherit (path);
+        }
+      else if (errno != EEXIST)
+        return hako_error (err, errno, "create cgroup `%s`", path);
+    }
+  return 0;
+}
+
+static char *
+resolve_path (const struct cg_hierarchy *h, const char *cgroups_path, const char *id)
+{
+  if (cgroups_path && cgroups_path[0] == '/')
+    return hako_path_clean (cgroups_path);
+  cleanup_free char *own = cg_own_path (h);
+  cleanup_free char *rel = hako_path_join (own, cgroups_path && *cgroups_path ? cgroups_path : id);
+  return hako_path_clean (rel);
+}
+
+static int
+check_cgroups_path (const char *p, struct hako_err **err)
+{
+  if (p && strchr (p, ':'))
+    return hako_error (err, 0,
+                       "linux.cgroupsPath: `%s` is a systemd slice:prefix:name path, but the "
+                       "systemd cgroup manager is not supported yet (use a cgroupfs path)",
+                       p);
+  if (p && strstr (p, ".."))
+    return hako_error (err, 0, "linux.cgroupsPath: `%s` must not contain `..`", p);
+  return 0;
+}
+
+/* Create the directories, recording each one; the record is written even
+   on failure so that cleanup removes what was made. */
+static int
+create_dirs (int dirfd, const struct cg_layout *l, const char *cgroups_path, const char *id, char **resolved,
+             struct hako_err **err)
+{
+  cleanup_free char *buf = NULL;
+  size_t blen = 0;
+  FILE *created = open_memstream (&buf, &blen);
+  int ret = 0;
+
+  for (size_t i = 0; i < l->n && ret == 0; i++)
+    {
+      cleanup_free char *rel = resolve_path (&l->h[i], cgroups_path, id);
+      if (*resolved == NULL)
+        *resolved = xstrdup (rel);
+      bool cpuset = !l->h[i].v2 && cg_list_has (l->h[i].controllers, "cpuset");
+      ret = mkdir_record (l->h[i].mountpoint, rel, cpuset, created, err);
+      cleanup_free char *leaf = hako_path_join (l->h[i].mountpoint, rel);
+      fprintf (created, "L %s\n", leaf);
+    }
+  fclose (created);
+  cleanup_close int fd = openat (dirfd, HAKO_CGROUPS_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || hako_write_all (fd, buf, blen) < 0)
+    return ret < 0 ? ret : hako_error (err, errno, "write `%s` in the state directory", HAKO_CGROUPS_FILE);
+  return ret;
+}
+
+int
+cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
+                char **resolved, struct hako_err **err)
+{
+  const char *cgroups_path = spec->linux_ ? spec->linux_->cgroups_path : NULL;
+  const struct oci_resources *r = spec->linux_ ? spec->linux_->resources : NULL;
+  struct cg_layout l;
+  struct cg_set s;
+
+  *resolved = NULL;
+  if (rt->cgroup_manager == HAKO_CGROUP_DISABLED)
+    return 0;
+  if (check_cgroups_path (cgroups_path, err) < 0 || cg_layout_read (&l, err) < 0)
+    return -1;
+  int ret = create_dirs (dirfd, &l, cgroups_path, id, resolved, err);
+  cg_layout_free (&l);
+  if (ret == 0)
+    ret = cg_set_load (dirfd, &s, err);
+  if (ret < 0)
+    {
+      free (*resolved);
+      *resolved = NULL;
+      return -1;
+    }
+  const char *mnt;
+  const char *v2 = cg_v2_dir (&s, &mnt);
+  if (v2 && s.unified)
+    cg_v2_enable_all (mnt, v2);
+  if (r)
+    ret = apply_resources (&s, r, false, err);
+  cg_set_free (&s);
+  if (ret < 0)
+    {
+      free (*resolved);
+      *resolved = NULL;
+    }
+  return ret;
+}
+
+int
+cgroup_clone_fd (int dirfd)
+{
+  struct cg_set s;
+  struct hako_err *e = NULL;
+  int fd = -1;
+
+  if (cg_set_load (dirfd, &s, &e) < 0)
+    {
+      hako_error_free (&e);
+      return -1;
+    }
+  /* Only where v2 is the whole story: on a hybrid host the v1 hierarchies
+     need cgroup_enter anyway. */
+  const char *d = s.unified ? cg_v2_dir (&s, NULL) : NULL;
+  if (d)
+    fd = open (d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cg_set_free (&s);
+  return fd;
+}
+
 int
 cgroup_enter (int dirfd, pid_t pid, struct hako_err **err)
 {
@@ -359,15 +586,39 @@ cgroup_enter (int dirfd, pid_t pid, struct hako_err **err)
   read_record (dirfd, &lines, &n);
   snprintf (spid, sizeof (spid), "%d", pid);
   for (size_t i = 0; i < n; i++)
-    {
-      if (strncmp (lines[i], "L ", 2) != 0)
-        continue;
-      cleanup_free char *procs = hako_path_join (lines[i] + 2, "cgroup.procs");
-      cleanup_close int fd = open (procs, O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write (fd, spid, strlen (spid)) < 0)
-        return hako_error (err, errno, "join cgroup `%s`", lines[i] + 2);
-    }
+    if (strncmp (lines[i], "L ", 2) == 0 && cg_write (lines[i] + 2, "cgroup.procs", spid, NULL, err) < 0)
+      return hako_error_prefix (err, "join cgroup `%s`", lines[i] + 2);
   return 0;
+}
+
+/* ---- processes ---- */
+
+/* cgroup.procs of `dir` and of every cgroup below it (a container may
+   make its own sub-cgroups). */
+static void
+collect_pids (const char *dir, pid_t **pids, size_t *n)
+{
+  cleanup_free char *procs = hako_path_join (dir, "cgroup.procs");
+  FILE *f = fopen (procs, "re");
+  int pid;
+
+  if (f)
+    {
+      while (fscanf (f, "%d", &pid) == 1)
+        {
+          *pids = xrealloc (*pids, (*n + 1) * sizeof (pid_t));
+          (*pids)[(*n)++] = pid;
+        }
+      fclose (f);
+    }
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    if (de->d_type == DT_DIR && de->d_name[0] != '.')
+      {
+        cleanup_free char *sub = hako_path_join (dir, de->d_name);
+        collect_pids (sub, pids, n);
+      }
 }
 
 int
@@ -380,23 +631,213 @@ cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err)
   *n = 0;
   read_record (dirfd, &lines, &nl);
   for (size_t i = 0; i < nl; i++)
-    {
-      if (strncmp (lines[i], "L ", 2) != 0)
-        continue;
-      cleanup_free char *procs = hako_path_join (lines[i] + 2, "cgroup.procs");
-      cleanup_fclose FILE *f = fopen (procs, "re");
-      if (f == NULL)
-        continue;
-      int pid;
-      while (fscanf (f, "%d", &pid) == 1)
-        {
-          *pids = xrealloc (*pids, (*n + 1) * sizeof (pid_t));
-          (*pids)[(*n)++] = pid;
-        }
-      return 0;
-    }
+    if (strncmp (lines[i], "L ", 2) == 0 && access (lines[i] + 2, F_OK) == 0)
+      {
+        collect_pids (lines[i] + 2, pids, n);
+        return 0;
+      }
   return hako_error (err, 0, "the container has no cgroup to list processes from");
 }
+
+/* ---- freezer ---- */
+
+/* The v1 freezer when mounted, else the v2 leaf (cgroup.freeze). */
+static const struct cgroup_ops *
+freezer_of (const struct cg_set *s, const char **dir)
+{
+  if ((*dir = cg_v1_dir (s, "freezer")))
+    return &cgroup_v1_ops;
+  if ((*dir = cg_v2_dir (s, NULL)) && cg_exists (*dir, "cgroup.freeze"))
+    return &cgroup_v2_ops;
+  return NULL;
+}
+
+bool
+cgroup_frozen (int dirfd)
+{
+  cleanup_strv char **lines = NULL;
+  size_t n;
+
+  /* Called by every `state` and `list`: probe the recorded leaves for a
+     freezer file instead of reading the mount table. */
+  read_record (dirfd, &lines, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp (lines[i], "L ", 2) == 0 && cg_exists (lines[i] + 2, "freezer.state"))
+      return cgroup_v1_ops.frozen (lines[i] + 2) == 1;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp (lines[i], "L ", 2) == 0 && cg_exists (lines[i] + 2, "cgroup.freeze"))
+      return cgroup_v2_ops.frozen (lines[i] + 2) == 1;
+  return false;
+}
+
+int
+cgroup_freeze (int dirfd, bool frozen, struct hako_err **err)
+{
+  struct cg_set s;
+  const char *dir;
+
+  if (cg_set_load (dirfd, &s, err) < 0)
+    return -1;
+  const struct cgroup_ops *ops = freezer_of (&s, &dir);
+  int r = ops ? ops->freeze (dir, frozen, err)
+              : hako_error (err, ENOTSUP,
+                            "the container has no freezer cgroup (v1 freezer or v2 cgroup.freeze)");
+  cg_set_free (&s);
+  return r;
+}
+
+/* ---- signals ---- */
+
+static int
+signal_each (const struct cg_set *s, int sig, struct hako_err **err)
+{
+  pid_t *pids = NULL;
+  size_t n = 0;
+
+  for (size_t i = 0; i < s->n && n == 0; i++)
+    collect_pids (s->leaf[i].dir, &pids, &n);
+  int r = 0;
+  for (size_t i = 0; i < n && r == 0; i++)
+    if (kill (pids[i], sig) < 0 && errno != ESRCH)
+      r = hako_error (err, errno, "signal %d to pid %d", sig, pids[i]);
+  free (pids);
+  return r;
+}
+
+int
+cgroup_kill_all (int dirfd, int sig, struct hako_err **err)
+{
+  struct cg_set s;
+  const char *fdir = NULL, *v2;
+  int r;
+
+  if (cg_set_load (dirfd, &s, err) < 0)
+    return -1;
+  if (s.n == 0)
+    {
+      cg_set_free (&s);
+      return hako_error (err, 0, "the container has no cgroup to signal processes in");
+    }
+  const struct cgroup_ops *fops = freezer_of (&s, &fdir);
+  bool was_frozen = fops && fops->frozen (fdir) == 1;
+  v2 = cg_v2_dir (&s, NULL);
+  if (sig == SIGKILL && v2 && cg_exists (v2, "cgroup.kill"))
+    r = cg_write (v2, "cgroup.kill", "1", NULL, err); /* atomic: nothing forks past it */
+  else
+    {
+      /* Freeze while listing and signalling so that no new child escapes
+         (runc does the same). */
+      if (fops && !was_frozen && fops->freeze (fdir, true, NULL) < 0)
+        log_debug ("kill --all: could not freeze the cgroup first");
+      r = signal_each (&s, sig, err);
+    }
+  /* Thaw so the signal is acted on; a paused container stays paused
+     unless the signal was SIGKILL (a frozen v1 task cannot die). */
+  if (fops && (!was_frozen || sig == SIGKILL))
+    fops->freeze (fdir, false, NULL);
+  cg_set_free (&s);
+  return r;
+}
+
+/* ---- update, stats, OOM ---- */
+
+int
+cgroup_update (int dirfd, const struct oci_resources *r, struct hako_err **err)
+{
+  struct cg_set s;
+
+  if (cg_set_load (dirfd, &s, err) < 0)
+    return -1;
+  int ret
+      = s.n ? apply_resources (&s, r, true, err)
+            : hako_error (err, 0, "the container has no cgroup (created with --cgroup-manager disabled?)");
+  cg_set_free (&s);
+  return ret;
+}
+
+/* runc's stats object with every section present, as Go's encoder writes
+   the zero values. */
+static json_t *
+stats_skeleton (void)
+{
+  json_t *mem_entry[4];
+  for (int i = 0; i < 4; i++)
+    mem_entry[i] = json_pack ("{s:i, s:i}", "limit", 0, "failcnt", 0);
+  return json_pack ("{s:{s:{}, s:{}}, s:{}, s:{s:o, s:o, s:o, s:o}, s:{}, s:{}, s:{}, s:{}, s:n}", "cpu",
+                    "usage", "throttling", "cpuset", "memory", "usage", mem_entry[0], "swap", mem_entry[1],
+                    "kernel", mem_entry[2], "kernelTCP", mem_entry[3], "pids", "blkio", "hugetlb",
+                    "intel_rdt", "network_interfaces");
+}
+
+json_t *
+cgroup_stats (int dirfd, struct hako_err **err)
+{
+  struct cg_set s;
+
+  if (cg_set_load (dirfd, &s, err) < 0)
+    return NULL;
+  if (s.n == 0)
+    {
+      hako_error (err, 0, "the container has no cgroup to read statistics from");
+      return NULL;
+    }
+  json_t *st = stats_skeleton ();
+  for (int res = 0; res < CG_N_RES; res++)
+    {
+      const struct cg_controller *c;
+      const char *dir;
+      if (locate (&s, res, false, &c, &dir) && c->stats)
+        c->stats (dir, st);
+    }
+  cg_set_free (&s);
+  /* kernel and user are never omitted in runc's output, and come last. */
+  json_t *usage = json_object_get (json_object_get (st, "cpu"), "usage");
+  for (const char *const *k = (const char *const[]){ "kernel", "user", NULL }; *k; k++)
+    if (json_object_get (usage, *k) == NULL)
+      json_object_set_new (usage, *k, json_integer (0));
+  return st;
+}
+
+int
+cgroup_oom_open (int dirfd, struct cgroup_oom *oom, struct hako_err **err)
+{
+  struct cg_set s;
+  const struct cg_controller *c;
+  const char *dir;
+
+  memset (oom, 0, sizeof (*oom));
+  oom->fd = -1;
+  if (cg_set_load (dirfd, &s, err) < 0)
+    return -1;
+  int ret = 0;
+  if (locate (&s, CG_MEMORY, false, &c, &dir))
+    {
+      oom->ops = c == ops_controller (&cgroup_v1_ops, CG_MEMORY) ? &cgroup_v1_ops : &cgroup_v2_ops;
+      oom->dir = xstrdup (dir);
+      oom->fd = oom->ops->oom_open (dir, err);
+      ret = oom->fd < 0 ? -1 : 0;
+    }
+  cg_set_free (&s);
+  return ret;
+}
+
+int
+cgroup_oom_read (struct cgroup_oom *oom)
+{
+  return oom->ops->oom_read (oom->dir, oom->fd, &oom->last);
+}
+
+void
+cgroup_oom_close (struct cgroup_oom *oom)
+{
+  if (oom->fd >= 0)
+    close (oom->fd);
+  free (oom->dir);
+  memset (oom, 0, sizeof (*oom));
+  oom->fd = -1;
+}
+
+/* ---- delete ---- */
 
 int
 cgroup_destroy (int dirfd, struct hako_err **err)

@@ -130,16 +130,14 @@ check_unsupported (const char *config, const struct oci_spec *spec, struct hako_
   const struct oci_process *p = spec->process;
   const struct oci_linux *l = spec->linux_;
 
-  if (l && l->seccomp)
-    return hako_error (err, ENOTSUP,
-                       "%s: linux.seccomp: seccomp filters are not supported by this build yet; "
-                       "refusing to run the container unconfined",
-                       config);
   if (p->apparmor_profile && *p->apparmor_profile)
     return hako_error (err, ENOTSUP, "%s: process.apparmorProfile: AppArmor profiles are not supported yet",
                        config);
-  if ((p->selinux_label && *p->selinux_label) || (l && l->mount_label && *l->mount_label))
+  if (p->selinux_label && *p->selinux_label)
     return hako_error (err, ENOTSUP, "%s: process.selinuxLabel: SELinux labels are not supported yet",
+                       config);
+  if (l && l->mount_label && *l->mount_label)
+    return hako_error (err, ENOTSUP, "%s: linux.mountLabel: SELinux labels are not supported yet",
                        config);
   if (l && l->intel_rdt)
     return hako_error (err, ENOTSUP, "%s: linux.intelRdt: not supported", config);
@@ -247,10 +245,26 @@ struct created
 };
 
 static pid_t
-clone3_fork (unsigned long flags)
+clone3_fork (unsigned long flags, int cgroup_fd)
 {
   struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+  if (cgroup_fd >= 0)
+    {
+      /* Born in its cgroup (v2): it never runs, nor forks, outside it. */
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t) cgroup_fd;
+    }
   long r = syscall (SYS_clone3, &args, sizeof (args));
+  if (r < 0 && cgroup_fd >= 0)
+    {
+      /* Before 5.7 (EINVAL), or refused for the cgroup (a joined user
+         namespace): clone without it, cgroup_enter places it right after. */
+      args.flags = flags;
+      args.cgroup = 0;
+      r = syscall (SYS_clone3, &args, sizeof (args));
+    }
+  if (r == 0 && cgroup_fd >= 0)
+    close (cgroup_fd); /* no host directory fd in the container process */
   if (r < 0 && errno == ENOSYS)
     {
       /* Kernels before 5.3: unshare all but the pid namespace, then fork
@@ -274,7 +288,7 @@ spawn (struct init_args *a, int runtime_sock, const int nsfds[8], bool *our_chil
   if (!a->ns.needs_joiner)
     {
       a->pdeathsig = true;
-      pid_t pid = clone3_fork (a->ns.clone_flags);
+      pid_t pid = clone3_fork (a->ns.clone_flags, a->cgroup_fd);
       if (pid < 0)
         return hako_error (err, errno, "clone the container process");
       if (pid == 0)
@@ -298,7 +312,7 @@ spawn (struct init_args *a, int runtime_sock, const int nsfds[8], bool *our_chil
           sync_send (a->sync_fd, SYNC_ERROR, 0, e);
           _exit (1);
         }
-      pid_t pid = clone3_fork (a->ns.clone_flags);
+      pid_t pid = clone3_fork (a->ns.clone_flags, a->cgroup_fd);
       if (pid < 0)
         {
           hako_error (&e, errno, "clone the container process");
@@ -485,6 +499,8 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
   int sv[2] = { -1, -1 };
   int ret = -1;
   cleanup_free char *cgpath = NULL;
+  cleanup_free char *seccomp_cache = hako_path_join (rt->root, ".seccomp-cache");
+  struct hako_seccomp_prog *seccomp = NULL;
 
   memset (c, 0, sizeof (*c));
   c->dirfd = c->master = -1;
@@ -497,6 +513,10 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
   if (hako_caps_resolve (b.spec->process->capabilities, &a.caps, err) < 0
       || ns_plan_make (b.spec, &a.ns, err) < 0 || validate_with_namespaces (b.spec, &a.ns, err) < 0
       || ns_open_paths (&a.ns, nsfds, err) < 0)
+    goto out_early;
+  /* Compiled (or found in the cache, hidden from `list` by its dot) before
+     anything is created: a bad profile fails create with nothing to undo. */
+  if (b.spec->linux_ && hako_seccomp_prepare (b.spec->linux_->seccomp, seccomp_cache, &seccomp, err) < 0)
     goto out_early;
 
   c->dirfd = store_create (rt, o->id, err);
@@ -533,13 +553,18 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
                                         .new_netns = a.ns.new_ns[OCI_NS_NETWORK],
                                         .new_pidns = a.ns.new_ns[OCI_NS_PID] };
   a.state = c->st;
+  a.seccomp = seccomp;
+  a.seccomp_listener = -1;
   if (!a.ns.new_ns[OCI_NS_MOUNT] && !a.ns.join[OCI_NS_MOUNT])
     {
       hako_error (err, 0, "linux.namespaces: a mount namespace is required");
       goto fail;
     }
 
+  a.cgroup_fd = cgroup_clone_fd (c->dirfd);
   c->pid = spawn (&a, sv[0], nsfds, &c->our_child, err);
+  if (a.cgroup_fd >= 0)
+    close (a.cgroup_fd);
   close (sv[1]);
   sv[1] = -1;
   if (c->pid < 0)
@@ -580,6 +605,7 @@ out_early:
   for (int i = 0; i < 8; i++)
     if (nsfds[i] >= 0)
       close (nsfds[i]);
+  hako_seccomp_prog_free (seccomp);
   if (ret < 0 && c->st)
     {
       oci_state_free (c->st);
@@ -818,14 +844,7 @@ signal_pid (pid_t pid, uint64_t start_time, int sig)
 static int
 kill_all (int dirfd, int sig, struct hako_err **err)
 {
-  cleanup_free pid_t *pids = NULL;
-  size_t n = 0;
-  if (cgroup_pids (dirfd, &pids, &n, err) < 0)
-    return -1;
-  for (size_t i = 0; i < n; i++)
-    if (kill (pids[i], sig) < 0 && errno != ESRCH)
-      return hako_error (err, errno, "signal %d to pid %d", sig, pids[i]);
-  return 0;
+  return cgroup_kill_all (dirfd, sig, err);
 }
 
 int
@@ -847,6 +866,8 @@ hako_container_kill (const struct hako_runtime *rt, const char *id, int sig, boo
     ret = kill_all (dirfd, sig, err);
   else if ((ret = signal_pid (st->pid, st->pid_start_time, sig)) < 0)
     hako_error (err, errno, "signal %d to pid %d", sig, st->pid);
+  else if (sig == SIGKILL && strcmp (st->status, "paused") == 0)
+    cgroup_freeze (dirfd, false, NULL); /* a frozen v1 task cannot die (runc thaws too) */
 out:
   if (st)
     oci_state_free (st);

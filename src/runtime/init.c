@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "hooks.h"
 #include "terminal.h"
+#include "security.h"
 #include "../util/cleanup.h"
 #include "../util/log.h"
 #include "../util/path.h"
@@ -75,7 +76,7 @@ wait_for_start (int fifo_fd, struct hako_err **err)
 
 /* HOME of a uid from the container's /etc/passwd, parsed by hand: getpwuid
    would load NSS modules from the container's filesystem into us. */
-static char *
+char *
 passwd_home (uid_t uid)
 {
   cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
@@ -169,7 +170,7 @@ find_executable (const struct oci_process *p, struct hako_err **err)
     {
       if (is_executable (file))
         return 0;
-      return hako_error (err, errno ? errno : EACCES, "exec: `%s`", file);
+      return exec_file_error (err, file, errno ? errno : EACCES);
     }
   for (size_t i = 0; i < p->n_env; i++)
     if (strncmp (p->env[i], "PATH=", 5) == 0)
@@ -183,6 +184,29 @@ find_executable (const struct oci_process *p, struct hako_err **err)
         return 0;
     }
   return hako_error (err, 0, "exec: `%s`: executable file not found in $PATH", file);
+}
+
+static bool
+seccomp_last (const struct init_args *a)
+{
+  return hako_seccomp_load_last (a->spec->process->no_new_privileges, a->caps.effective);
+}
+
+/* Load linux.seccomp; a SCMP_ACT_NOTIFY agent gets the state with `status`. */
+static int
+load_seccomp (struct init_args *a, const char *status, struct hako_err **err)
+{
+  cleanup_free char *json = NULL;
+  int listener = a->seccomp_listener;
+
+  a->seccomp_listener = -1;
+  if (listener >= 0)
+    {
+      free (a->state->status);
+      a->state->status = xstrdup (status);
+      json = oci_state_to_json (a->state, true, 0);
+    }
+  return hako_seccomp_load (a->seccomp, a->spec->linux_->seccomp, listener, json, err);
 }
 
 static int
@@ -223,6 +247,9 @@ setup_container (struct init_args *a, struct hako_err **err)
                          "createContainer", state_json, err) < 0)
     return -1;
 
+  /* listenerPath is a host path: reach it while the host's root is ours. */
+  if (a->seccomp && hako_seccomp_listener_connect (spec->linux_->seccomp, &a->seccomp_listener, err) < 0)
+    return -1;
   if (a->ns.new_ns[OCI_NS_MOUNT] && hako_rootfs_pivot (&a->rootfs, err) < 0)
     return -1;
   if (p->terminal)
@@ -235,6 +262,9 @@ setup_container (struct init_args *a, struct hako_err **err)
     }
   if (a->ns.new_ns[OCI_NS_MOUNT] && hako_rootfs_finalize (spec, console_path[0] ? console_path : NULL, err) < 0)
     return -1;
+  /* Everything below that goes through /proc must reach the kernel. */
+  if (hako_proc_verify (err) < 0)
+    return -1;
 
   cwd_pending = enter_cwd (p->cwd, false, err);
   if (cwd_pending < 0)
@@ -243,6 +273,10 @@ setup_container (struct init_args *a, struct hako_err **err)
       || hako_apply_scheduler (p, err) < 0 || hako_apply_io_priority (p, err) < 0)
     return -1;
   if (find_executable (p, err) < 0)
+    return -1;
+  /* Without no_new_privs or a kept CAP_SYS_ADMIN the kernel refuses a filter
+     after the privileges go: load it now (seccomp.h). */
+  if (a->seccomp && !seccomp_last (a) && load_seccomp (a, "creating", err) < 0)
     return -1;
   /* Privileges go before `create` returns, as in runc: everything that can
      fail is reported by create, and startContainer hooks run as the
@@ -301,6 +335,10 @@ init_main (struct init_args *a)
   if (setup_container (a, &err) < 0)
     goto fail;
   env = final_env (a);
+  /* The last step before execve: as few syscalls as possible run under the
+     filter, and execve itself must be allowed by it. */
+  if (a->seccomp && seccomp_last (a) && load_seccomp (a, "created", &err) < 0)
+    goto fail;
   hako_execvpe_env (a->spec->process->args[0], a->spec->process->args, env);
   hako_error (&err, errno, "exec `%s`", a->spec->process->args[0]);
   /* After start the runtime is gone: the error goes to the container's

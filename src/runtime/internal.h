@@ -11,6 +11,7 @@
 #include "container.h"
 #include "procattr.h"
 #include "rootfs.h"
+#include "seccomp.h"
 #include "../util/error.h"
 
 /* ---- state store (store.c): <root>/<id>/{state.json,exec.fifo,cgroups} ---- */
@@ -54,6 +55,16 @@ int cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err);
 /* rmdir what cgroup_prepare created, deepest first, retrying while the last
    processes exit. */
 int cgroup_destroy (int dirfd, struct hako_err **err);
+/* On a cgroup v2 only host: an O_PATH fd of the container's cgroup for
+   clone3(CLONE_INTO_CGROUP), else -1 (cgroup_enter places the process). */
+int cgroup_clone_fd (int dirfd);
+/* The freezer (v1 freezer.state, else v2 cgroup.freeze) says FROZEN. */
+bool cgroup_frozen (int dirfd);
+int cgroup_freeze (int dirfd, bool frozen, struct hako_err **err);
+/* Signal every process in the container's cgroup: SIGKILL through v2's
+   cgroup.kill where present; a frozen cgroup is thawed after SIGKILL so
+   its processes can die. */
+int cgroup_kill_all (int dirfd, int sig, struct hako_err **err);
 
 /* ---- namespaces (namespaces.c) ---- */
 
@@ -130,10 +141,30 @@ struct init_args
   bool started;       /* past READY: errors go to stderr, not the socket */
   bool pdeathsig;     /* the runtime is our parent: die with it until READY */
   struct oci_state *state; /* for the hooks run in the container (pid set at GO) */
+  const struct hako_seccomp_prog *seccomp; /* compiled linux.seccomp, NULL if none */
+  int seccomp_listener; /* connected listenerPath socket (-1): before pivot_root */
+  int cgroup_fd;        /* cgroup_clone_fd(): clone3 CLONE_INTO_CGROUP when >= 0 */
 };
 
 /* Never returns: execs the user process or _exit(1)s after reporting the
    error on sync_fd. */
 __attribute__ ((noreturn)) void init_main (struct init_args *a);
+
+/* ---- shared with exec.c ---- */
+
+/* HOME of `uid` from /etc/passwd as the caller sees it (the container's,
+   after pivot_root or setns), "/" when absent (init.c). */
+char *passwd_home (uid_t uid);
+/* The config.json saved in the state dir at create, NULL if unreadable. */
+struct oci_spec *load_saved_spec (int dirfd);
+/* Foreground wait: proxy the pty master (if >= 0), forward the signals we
+   receive (the caller has blocked them) to `pid`, reap it and store its
+   exit code or 128+signal in *code.  We are its parent or subreaper. */
+int wait_forward (pid_t pid, int master, int *code, struct hako_err **err);
+/* The error for an args[0] that cannot be exec'd, in runc's words
+   (`exec: "X": stat X: no such file or directory`, `... executable file not
+   found in $PATH`): docker and podman match these lower-case phrases to
+   answer 127 or 126 (exec.c). */
+int exec_file_error (struct hako_err **err, const char *file, int e);
 
 #endif

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,9 +52,14 @@ hako_apply_oom_score_adj (const struct oci_process *p, struct hako_err **err)
 
   if (!p->has_oom_score_adj)
     return 0;
-  fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return hako_error (err, errno, "open /proc/self/oom_score_adj");
+  /* After pivot_root a mount over the file (a volume whose destination went
+     through a /proc/self symlink) would take the write: CVE-2019-16884. */
+  struct statfs sfs;
+  if (fstatfs (fd, &sfs) < 0 || (unsigned long) sfs.f_type != PROC_SUPER_MAGIC)
+    return hako_error (err, EINVAL, "/proc/self/oom_score_adj is not a procfs file: refusing to write it");
   len = snprintf (buf, sizeof (buf), "%d", (int) p->oom_score_adj);
   if (write (fd, buf, len) != len)
     return hako_error (err, errno, "write `%s` to /proc/self/oom_score_adj", buf);
@@ -186,8 +193,13 @@ setgroups_allowed (void)
   cleanup_close int fd = open ("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
   char buf[8] = { 0 };
 
+  struct statfs sfs;
+
   if (fd < 0)
     return true; /* kernels before 3.19 have no such file and no such rule */
+  /* A "deny" from anything but procfs must not make us keep our groups. */
+  if (fstatfs (fd, &sfs) < 0 || (unsigned long) sfs.f_type != PROC_SUPER_MAGIC)
+    return true;
   if (read (fd, buf, sizeof (buf) - 1) < 0)
     return true;
   return strncmp (buf, "deny", 4) != 0;

@@ -19,7 +19,8 @@ struct hako_err;
      hako_apply_umask
      hako_apply_capabilities   (bounding, then capset, then ambient)
      hako_apply_no_new_privs
-     ... seccomp (later issue) ...
+     hako_seccomp_load         (seccomp.h: here, or before hako_apply_user
+                                when the kernel would refuse it here)
      execve
 */
 

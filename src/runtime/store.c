@@ -165,14 +165,6 @@ proc_start_time (pid_t pid, bool *zombie)
   return start;
 }
 
-static bool
-cgroup_frozen (int dirfd)
-{
-  /* The freezer arrives with the cgroups issue; until then nothing is paused. */
-  (void) dirfd;
-  return false;
-}
-
 void
 state_refresh (int dirfd, struct oci_state *st)
 {

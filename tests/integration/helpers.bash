@@ -311,10 +311,11 @@ hako_teardown() {
 
 	# Containers first, through the runtime; then whatever it did not remove.
 	# A state dir that `list` does not show is a leak (a half-made container).
+	# Dot dirs are the runtime's own, not containers' (hako's .seccomp-cache).
 	if [ -d "$STATE_ROOT" ]; then
 		local listed
 		listed=" $(runtime list -q 2>/dev/null | tr '\n' ' ') "
-		for id in $(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f\n'); do
+		for id in $(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f\n'); do
 			[[ "$listed" == *" $id "* ]] || problems+=("state dir of no container: $STATE_ROOT/$id")
 		done
 		for id in $listed $(ls "$STATE_ROOT"); do
@@ -323,7 +324,7 @@ hako_teardown() {
 		for id in $(runtime list -q 2>/dev/null); do
 			problems+=("container $id still listed after delete --force")
 		done
-		left=$(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f ')
+		left=$(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f ')
 		if [ -n "$left" ]; then
 			problems+=("state left in $STATE_ROOT: $left")
 		fi
@@ -378,7 +379,7 @@ hako_teardown() {
 # state root, no mount under the test dir, no cgroup of this test.
 check_no_leftovers() {
 	local left
-	left=$(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f ')
+	left=$(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f ')
 	[ -z "$left" ] || fail "state left in $STATE_ROOT: $left"
 	left=$(test_mounts)
 	[ -z "$left" ] || fail "mounts left: $left"

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `hako`: the engine's command line (docker-like).  For now, the image
+   commands; containers come with the engine issues. */
+#include "hako_cli.h"
+#include "../util/cleanup.h"
+#include "../util/error.h"
+#include "../util/log.h"
+#include "hako-config.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[]
+    = "Usage: hako [--storage DIR] [--default-registry HOST] [--debug] COMMAND [ARGS]\n"
+      "\n"
+      "Images:\n"
+      "  pull IMAGE            fetch an image from a registry\n"
+      "  push IMAGE [DEST]     send an image to a registry\n"
+      "  images                list images (image ls)\n"
+      "  rmi IMAGE...          remove images (image rm)\n"
+      "  tag SOURCE TARGET     give an image another name\n"
+      "  history IMAGE         show the layers of an image\n"
+      "  save IMAGE...         write images to a docker-archive or oci-archive\n"
+      "  load                  read images from an archive or OCI layout\n"
+      "  import FILE|- [REF]   make an image from a root filesystem tarball\n"
+      "  image inspect|prune|ls|rm|tag|history|save|load|import|pull|push\n"
+      "  login REGISTRY        store credentials\n"
+      "  logout REGISTRY       forget credentials\n"
+      "  system check          verify every blob and image of the store\n"
+      "\n"
+      "Storage: --storage DIR, else $HAKO_STORAGE, else /var/lib/hako.\n";
+
+int
+hako_usage (const char *cmd, const char *msg)
+{
+  fprintf (stderr, "hako%s%s: %s\nSee 'hako --help'.\n", cmd ? " " : "", cmd ? cmd : "", msg);
+  return 125;
+}
+
+int
+hako_fail (struct hako_err **err)
+{
+  hako_log_error (*err);
+  hako_error_free (err);
+  return 1;
+}
+
+int
+hako_open_store (struct hako_ctx *ctx, struct hako_err **err)
+{
+  if (ctx->store)
+    return 0;
+  return img_store_open (ctx->storage, &ctx->store, err);
+}
+
+/* ---------- output helpers ---------- */
+
+static uint64_t
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+void
+hako_human_size (uint64_t n, char *buf, size_t len)
+{
+  static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+  double v = (double) n;
+  size_t u = 0;
+  while (v >= 1000 && u < 4)
+    {
+      v /= 1000;
+      u++;
+    }
+  snprintf (buf, len, u == 0 ? "%.0f%s" : "%.3g%s", v, units[u]);
+}
+
+void
+hako_human_since (int64_t when, char *buf, size_t len)
+{
+  int64_t d = (int64_t) time (NULL) - when;
+  static const struct
+  {
+    int64_t secs;
+    const char *name;
+  } steps[] = { { 365 * 86400, "year" }, { 30 * 86400, "month" }, { 7 * 86400, "week" },
+                { 86400, "day" },        { 3600, "hour" },        { 60, "minute" } };
+  if (when <= 0)
+    {
+      snprintf (buf, len, "N/A");
+      return;
+    }
+  for (size_t i = 0; i < sizeof (steps) / sizeof (steps[0]); i++)
+    if (d >= steps[i].secs)
+      {
+        int64_t n = d / steps[i].secs;
+        snprintf (buf, len, "%lld %s%s ago", (long long) n, steps[i].name, n > 1 ? "s" : "");
+        return;
+      }
+  snprintf (buf, len, "%s", d < 2 ? "Less than a second ago" : "Less than a minute ago");
+}
+
+int64_t
+hako_parse_time (const char *s)
+{
+  struct tm tm = { 0 };
+  if (s == NULL || strptime (s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    return 0;
+  return (int64_t) timegm (&tm);
+}
+
+void
+hako_progress_init (struct hako_progress *p, bool quiet)
+{
+  memset (p, 0, sizeof (*p));
+  p->quiet = quiet;
+  p->tty = isatty (STDOUT_FILENO);
+}
+
+static void
+progress_event (void *ctx, const char *subject, const char *status)
+{
+  struct hako_progress *p = ctx;
+  if (p->quiet)
+    return;
+  if (p->tty)
+    fputs ("\r\033[K", stdout);
+  if (subject)
+    printf ("%s: %s\n", subject, status);
+  else
+    printf ("%s\n", status);
+  fflush (stdout);
+}
+
+struct img_events
+hako_progress_events (struct hako_progress *p)
+{
+  return (struct img_events){ .event = progress_event, .ctx = p };
+}
+
+/* On a terminal, one live line for the blob in flight (bytes, rate-limited
+   to ten redraws a second); elsewhere nothing: the events say enough. */
+void
+hako_progress_bytes (void *ctx, const char *digest, uint64_t done, uint64_t total)
+{
+  struct hako_progress *p = ctx;
+  char a[16], b[16];
+  uint64_t t = now_ms ();
+
+  if (p->quiet || !p->tty || t - p->last_ms < 100)
+    return;
+  p->last_ms = t;
+  hako_human_size (done, a, sizeof (a));
+  hako_human_size (total, b, sizeof (b));
+  const char *hex = strchr (digest, ':');
+  int pct = total ? (int) (done * 100 / total) : 0;
+  printf ("\r\033[K%.12s: %-40.*s %s/%s", hex ? hex + 1 : digest, total ? pct * 40 / 100 : 0,
+          "========================================", a, total ? b : "?");
+  fflush (stdout);
+}
+
+/* ---------- dispatch ---------- */
+
+struct command
+{
+  const char *name;
+  hako_cmd_fn fn;
+};
+
+static const struct command top_cmds[] = {
+  { "pull", cmd_pull },
+  { "push", cmd_push },
+  { "images", cmd_images },
+  { "rmi", cmd_rmi },
+  { "tag", cmd_tag },
+  { "history", cmd_history },
+  { "save", cmd_save },
+  { "load", cmd_load },
+  { "import", cmd_import },
+  { "login", cmd_login },
+  { "logout", cmd_logout },
+  { "system", cmd_system },
+  { "inspect", cmd_image_inspect },
+};
+
+static const struct command image_cmds[] = {
+  { "ls", cmd_images },         { "list", cmd_images },     { "rm", cmd_rmi },
+  { "remove", cmd_rmi },        { "tag", cmd_tag },         { "inspect", cmd_image_inspect },
+  { "prune", cmd_image_prune }, { "history", cmd_history }, { "save", cmd_save },
+  { "load", cmd_load },         { "import", cmd_import },   { "pull", cmd_pull },
+  { "push", cmd_push },
+};
+
+static int
+dispatch (const struct command *cmds, size_t n, struct hako_ctx *ctx, int argc, char **argv)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (argv[0], cmds[i].name) == 0)
+      return cmds[i].fn (ctx, argc, argv);
+  cleanup_free char *msg = xasprintf ("unknown command `%s`", argv[0]);
+  return hako_usage (NULL, msg);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "storage", required_argument, NULL, 's' }, { "default-registry", required_argument, NULL, 'r' },
+    { "debug", no_argument, NULL, 'D' },         { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'v' },       { NULL, 0, NULL, 0 },
+  };
+  struct hako_ctx ctx = { 0 };
+  bool debug = false;
+  const char *storage = NULL;
+  int c;
+
+  ctx.default_domain = getenv ("HAKO_DEFAULT_REGISTRY");
+  while ((c = getopt_long (argc, argv, "+Dhv", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 's':
+        storage = optarg;
+        break;
+      case 'r':
+        ctx.default_domain = optarg;
+        break;
+      case 'D':
+        debug = true;
+        break;
+      case 'h':
+        fputs (usage_text, stdout);
+        return 0;
+      case 'v':
+        printf ("hako version %s\n", HAKO_VERSION);
+        return 0;
+      default:
+        return 125;
+      }
+  hako_log_init ("hako", NULL, HAKO_LOG_TEXT, debug, NULL);
+  if (optind >= argc)
+    {
+      fputs (usage_text, stderr);
+      return 125;
+    }
+  ctx.storage = storage ? xstrdup (storage) : img_store_default_root ();
+  argc -= optind;
+  argv += optind;
+  optind = 0; /* commands parse their own options; 0 resets getopt fully */
+  int r;
+  if (strcmp (argv[0], "image") == 0)
+    r = argc < 2
+            ? hako_usage ("image", "missing subcommand")
+            : dispatch (image_cmds, sizeof (image_cmds) / sizeof (image_cmds[0]), &ctx, argc - 1, argv + 1);
+  else
+    r = dispatch (top_cmds, sizeof (top_cmds) / sizeof (top_cmds[0]), &ctx, argc, argv);
+  img_store_free (ctx.store);
+  free (ctx.storage);
+  return r;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef HAKO_CLI_HAKO_H
+#define HAKO_CLI_HAKO_H
+
+/* The `hako` program: global state shared by its commands. */
+
+#include "../image/image.h"
+#include "../image/store.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hako_err;
+
+struct hako_ctx
+{
+  char *storage;
+  const char *default_domain; /* --default-registry / HAKO_DEFAULT_REGISTRY */
+  struct img_store *store;    /* opened on first use */
+};
+
+/* Each command: argv[0] is the command name; returns the exit status. */
+typedef int (*hako_cmd_fn) (struct hako_ctx *ctx, int argc, char **argv);
+
+int hako_open_store (struct hako_ctx *ctx, struct hako_err **err);
+/* Print "hako: msg" on stderr, free the error, return 1 (or 125 for usage). */
+int hako_fail (struct hako_err **err);
+int hako_usage (const char *cmd, const char *msg);
+
+/* Progress output: docker's "ID: Status" lines; a live byte count on a
+   terminal; nothing with --quiet. */
+struct hako_progress
+{
+  bool quiet, tty;
+  uint64_t last_ms;
+};
+void hako_progress_init (struct hako_progress *p, bool quiet);
+struct img_events hako_progress_events (struct hako_progress *p);
+void hako_progress_bytes (void *ctx, const char *digest, uint64_t done, uint64_t total);
+
+/* "1.2MB", "4.26kB" (docker's decimal units). */
+void hako_human_size (uint64_t n, char *buf, size_t len);
+/* "5 minutes ago" */
+void hako_human_since (int64_t when, char *buf, size_t len);
+/* Parse an RFC 3339 time ("2023-01-02T03:04:05.123Z"); 0 when it fails. */
+int64_t hako_parse_time (const char *s);
+
+int cmd_pull (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_push (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_login (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_logout (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_images (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_rmi (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_tag (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_image_inspect (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_image_prune (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_history (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_save (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_load (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_import (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_system (struct hako_ctx *ctx, int argc, char **argv);
+
+#endif
