@@ -50,6 +50,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 format-check:
+	@scripts/install-deps.sh clang-format
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:

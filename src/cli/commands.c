@@ -32,15 +32,15 @@ usage_error (struct hako_err **err, const char *cmd, const char *what)
 }
 
 /* Parse flags of one command; returns the index of the first argument. */
-#define PARSE_BEGIN(opts)                                                                           \
-  optind = 0;                                                                                       \
-  opterr = 0;                                                                                       \
-  for (int o_; (o_ = getopt_long_only (argc, argv, "+", opts, NULL)) != -1;)                        \
-    switch (o_)                                                                                     \
+#define PARSE_BEGIN(opts)                                                                                    \
+  optind = 0;                                                                                                \
+  opterr = 0;                                                                                                \
+  for (int o_; (o_ = getopt_long_only (argc, argv, "+", opts, NULL)) != -1;)                                 \
+    switch (o_)                                                                                              \
       {
-#define PARSE_END(cmd)                                                                              \
-  default:                                                                                          \
-    return usage_error (err, cmd, optopt ? "missing or bad option value" : "unknown option");      \
+#define PARSE_END(cmd)                                                                                       \
+  default:                                                                                                   \
+    return usage_error (err, cmd, optopt ? "missing or bad option value" : "unknown option");                \
     }
 
 /* ---- create / run ---- */
@@ -81,48 +81,48 @@ static const struct option create_opts[] = {
 };
 
 static int
-parse_create (const char *cmd, int argc, char **argv, struct hako_create_opts *o, bool *detach,
-              bool *keep, struct hako_err **err)
+parse_create (const char *cmd, int argc, char **argv, struct hako_create_opts *o, bool *detach, bool *keep,
+              struct hako_err **err)
 {
   char *end;
   PARSE_BEGIN (create_opts)
-  case O_BUNDLE:
-    o->bundle = optarg;
-    break;
-  case O_CONFIG:
-    o->config_path = optarg;
-    break;
-  case O_PIDFILE:
-    o->pid_file = optarg;
-    break;
-  case O_CONSOLE:
-    o->console_socket = optarg;
-    break;
-  case O_PRESERVE:
-    errno = 0;
-    o->preserve_fds = (int) strtol (optarg, &end, 10);
-    if (*end || errno || o->preserve_fds < 0 || o->preserve_fds > 65536)
-      return hako_error (err, 0, "%s: --preserve-fds: invalid number `%s`", cmd, optarg);
-    break;
-  case O_NOPIVOT:
-    o->no_pivot = true;
-    break;
-  case O_NOKEYRING:
-    o->no_new_keyring = true;
-    break;
-  case O_DETACH:
-    if (detach == NULL)
-      return usage_error (err, cmd, "unknown option `--detach`");
-    *detach = true;
-    break;
-  case O_KEEP:
-    if (keep == NULL)
-      return usage_error (err, cmd, "unknown option `--keep`");
-    *keep = true;
-    break;
-  case O_NOSUBREAPER:
-    break;
-    PARSE_END (cmd)
+case O_BUNDLE:
+  o->bundle = optarg;
+  break;
+case O_CONFIG:
+  o->config_path = optarg;
+  break;
+case O_PIDFILE:
+  o->pid_file = optarg;
+  break;
+case O_CONSOLE:
+  o->console_socket = optarg;
+  break;
+case O_PRESERVE:
+  errno = 0;
+  o->preserve_fds = (int) strtol (optarg, &end, 10);
+  if (*end || errno || o->preserve_fds < 0 || o->preserve_fds > 65536)
+    return hako_error (err, 0, "%s: --preserve-fds: invalid number `%s`", cmd, optarg);
+  break;
+case O_NOPIVOT:
+  o->no_pivot = true;
+  break;
+case O_NOKEYRING:
+  o->no_new_keyring = true;
+  break;
+case O_DETACH:
+  if (detach == NULL)
+    return usage_error (err, cmd, "unknown option `--detach`");
+  *detach = true;
+  break;
+case O_KEEP:
+  if (keep == NULL)
+    return usage_error (err, cmd, "unknown option `--keep`");
+  *keep = true;
+  break;
+case O_NOSUBREAPER:
+  break;
+  PARSE_END (cmd)
   if (optind != argc - 1)
     return usage_error (err, cmd, optind >= argc ? "container id missing" : "too many arguments");
   o->id = argv[optind];
@@ -224,13 +224,13 @@ cmd_list (struct cli_global *g, int argc, char **argv, struct hako_err **err)
   size_t n = 0;
 
   PARSE_BEGIN (opts)
-  case O_FORMAT:
-    format = optarg;
-    break;
-  case O_QUIET:
-    quiet = true;
-    break;
-    PARSE_END ("list")
+case O_FORMAT:
+  format = optarg;
+  break;
+case O_QUIET:
+  quiet = true;
+  break;
+  PARSE_END ("list")
   if (strcmp (format, "table") && strcmp (format, "json"))
     return hako_error (err, 0, "list: --format: unknown format `%s` (table or json)", format);
   if (hako_container_list (&g->rt, &v, &n, err) < 0)
@@ -254,8 +254,8 @@ cmd_list (struct cli_global *g, int argc, char **argv, struct hako_err **err)
       for (size_t i = 0; i < n; i++)
         {
           struct passwd *pw = getpwuid (v[i]->owner);
-          printf ("%-12s %-10d %-10s %-40s %-32s %s\n", v[i]->id, v[i]->pid, v[i]->status,
-                  v[i]->bundle, v[i]->created ? v[i]->created : "", pw ? pw->pw_name : "");
+          printf ("%-12s %-10d %-10s %-40s %-32s %s\n", v[i]->id, v[i]->pid, v[i]->status, v[i]->bundle,
+                  v[i]->created ? v[i]->created : "", pw ? pw->pw_name : "");
         }
     }
   hako_state_list_free (v, n);
@@ -274,10 +274,10 @@ cmd_kill (struct cli_global *g, int argc, char **argv, struct hako_err **err)
   int sig = 15;
 
   PARSE_BEGIN (opts)
-  case O_ALL:
-    all = true;
-    break;
-    PARSE_END ("kill")
+case O_ALL:
+  all = true;
+  break;
+  PARSE_END ("kill")
   if (optind >= argc)
     return usage_error (err, "kill", "container id missing");
   if (argc - optind > 2)
@@ -298,10 +298,10 @@ cmd_delete (struct cli_global *g, int argc, char **argv, struct hako_err **err)
   bool force = false;
 
   PARSE_BEGIN (opts)
-  case O_FORCE:
-    force = true;
-    break;
-    PARSE_END ("delete")
+case O_FORCE:
+  force = true;
+  break;
+  PARSE_END ("delete")
   if (optind >= argc)
     return usage_error (err, "delete", "container id missing");
   /* runc deletes several ids in one call. */
@@ -345,13 +345,13 @@ cmd_spec (struct cli_global *g, int argc, char **argv, struct hako_err **err)
   bool rootless = false;
 
   PARSE_BEGIN (opts)
-  case O_BUNDLE:
-    bundle = optarg;
-    break;
-  case O_ROOTLESS:
-    rootless = true;
-    break;
-    PARSE_END ("spec")
+case O_BUNDLE:
+  bundle = optarg;
+  break;
+case O_ROOTLESS:
+  rootless = true;
+  break;
+  PARSE_END ("spec")
   if (optind != argc)
     return usage_error (err, "spec", "too many arguments");
   (void) g;
@@ -390,16 +390,17 @@ seccomp_features (void)
       json_array_append_new (supported, json_string (*f));
   return json_pack ("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions",
                     strv_json (hako_seccomp_actions), "operators", strv_json (hako_seccomp_operators),
-                    "archs", strv_json (hako_seccomp_archs ()), "knownFlags",
-                    strv_json (hako_seccomp_flags), "supportedFlags", supported);
+                    "archs", strv_json (hako_seccomp_archs ()), "knownFlags", strv_json (hako_seccomp_flags),
+                    "supportedFlags", supported);
 }
 
 static int
 cmd_features (struct cli_global *g, int argc, char **argv, struct hako_err **err)
 {
-  static const char *const hooks[] = { "prestart", "createRuntime", "createContainer",
-                                       "startContainer", "poststart", "poststop", NULL };
-  static const char *const nss[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
+  static const char *const hooks[]
+      = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL };
+  static const char *const nss[]
+      = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
   const char *id_unused;
   (void) g;
   (void) id_unused;
@@ -409,20 +410,19 @@ cmd_features (struct cli_global *g, int argc, char **argv, struct hako_err **err
   json_t *caps = json_array ();
   for (int i = 0; i <= OCI_CAP_LAST; i++)
     json_array_append_new (caps, json_string (oci_cap_name (i)));
-  json_t *linux_ = json_pack ("{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}",
-                              "namespaces", strv_json (nss), "capabilities", caps,
-                              "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0,
-                              "seccomp", seccomp_features (), "apparmor", "enabled", 0, "selinux", "enabled", 0,
-                              "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0);
+  json_t *linux_ = json_pack (
+      "{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}", "namespaces",
+      strv_json (nss), "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0,
+      "rdma", 1, "seccomp", seccomp_features (), "apparmor", "enabled", 0, "selinux", "enabled", 0,
+      "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0);
   /* idmapped mounts are refused by mount.c: not listed. */
   json_t *mount_opts = json_array ();
   for (const char *const *m = oci_known_mount_options; *m; m++)
     if (strcmp (*m, "idmap") != 0 && strcmp (*m, "ridmap") != 0)
       json_array_append_new (mount_opts, json_string (*m));
-  json_t *j = json_pack ("{s:s, s:s, s:o, s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0",
-                         "ociVersionMax", OCI_RUNTIME_SPEC_VERSION, "hooks", strv_json (hooks),
-                         "mountOptions", mount_opts, "linux", linux_,
-                         "annotations", "org.hako.runtime.version", HAKO_VERSION);
+  json_t *j = json_pack ("{s:s, s:s, s:o, s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0", "ociVersionMax",
+                         OCI_RUNTIME_SPEC_VERSION, "hooks", strv_json (hooks), "mountOptions", mount_opts,
+                         "linux", linux_, "annotations", "org.hako.runtime.version", HAKO_VERSION);
   char *s = json_dumps (j, JSON_INDENT (4) | JSON_PRESERVE_ORDER);
   printf ("%s\n", s);
   free (s);
@@ -441,7 +441,10 @@ cmd_not_yet (struct cli_global *g, int argc, char **argv, struct hako_err **err)
 }
 
 const struct cli_command cli_commands[] = {
-  { "create", cmd_create, "[--bundle DIR] [--config FILE] [--pid-file F] [--console-socket S] [--preserve-fds N] [--no-pivot] [--no-new-keyring] ID", "create a container (process waits for start)" },
+  { "create", cmd_create,
+    "[--bundle DIR] [--config FILE] [--pid-file F] [--console-socket S] [--preserve-fds N] [--no-pivot] "
+    "[--no-new-keyring] ID",
+    "create a container (process waits for start)" },
   { "start", cmd_start, "ID", "start the user process of a created container" },
   { "run", cmd_run, "[create options] [--detach] [--keep] ID", "create and start a container" },
   { "state", cmd_state, "ID", "print the OCI state of a container" },
@@ -450,7 +453,8 @@ const struct cli_command cli_commands[] = {
   { "delete", cmd_delete, "[--force] ID...", "delete a container and its resources" },
   { "spec", cmd_spec, "[--bundle DIR] [--rootless]", "write a default config.json" },
   { "features", cmd_features, "", "print the runtime-spec features document" },
-  { "exec", cmd_exec, "[options] ID COMMAND [ARGS...] | --process FILE ID", "run a process in a running container" },
+  { "exec", cmd_exec, "[options] ID COMMAND [ARGS...] | --process FILE ID",
+    "run a process in a running container" },
   { "ps", cmd_ps, "[--format table|json] ID [PS ARGS...]", "list the processes of a container" },
   { "pause", cmd_pause, "ID", "freeze every process of a container" },
   { "resume", cmd_resume, "ID", "thaw a paused container" },

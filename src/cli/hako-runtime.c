@@ -18,8 +18,9 @@
 static void
 usage (FILE *f)
 {
-  fprintf (f, "usage: hako-runtime [global options] COMMAND [options] [args]\n\n"
-              "An OCI runtime (runtime-spec %s), a drop-in for runc.\n\nCommands:\n",
+  fprintf (f,
+           "usage: hako-runtime [global options] COMMAND [options] [args]\n\n"
+           "An OCI runtime (runtime-spec %s), a drop-in for runc.\n\nCommands:\n",
            "1.2.0");
   for (const struct cli_command *c = cli_commands; c->name; c++)
     fprintf (f, "  %-11s %s\n", c->name, c->summary);
@@ -112,7 +113,9 @@ main (int argc, char **argv)
             g.rt.cgroup_manager = HAKO_CGROUP_DISABLED;
           else if (strcmp (optarg, "cgroupfs") != 0)
             {
-              fprintf (stderr, "hako-runtime: --cgroup-manager: unknown manager `%s` (cgroupfs or disabled)\n", optarg);
+              fprintf (stderr,
+                       "hako-runtime: --cgroup-manager: unknown manager `%s` (cgroupfs or disabled)\n",
+                       optarg);
               return 1;
             }
           break;
@@ -160,7 +163,8 @@ main (int argc, char **argv)
     }
   if (systemd)
     {
-      hako_error (&err, 0, "%s: the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs", name);
+      hako_error (&err, 0,
+                  "%s: the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs", name);
       hako_log_error (err);
       return 1;
     }

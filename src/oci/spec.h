@@ -355,10 +355,10 @@ struct oci_resources
 
 struct oci_seccomp_arg
 {
-  uint32_t index;  /* required */
-  uint64_t value;  /* required */
+  uint32_t index; /* required */
+  uint64_t value; /* required */
   uint64_t value_two;
-  char *op;        /* required: SCMP_CMP_* */
+  char *op; /* required: SCMP_CMP_* */
 };
 
 struct oci_seccomp_syscall
@@ -461,13 +461,12 @@ char *oci_spec_to_json (const struct oci_spec *spec, int indent);
 struct oci_spec *oci_spec_default (bool rootless, uid_t uid, gid_t gid);
 
 /* Parse a process.json (the `process` object alone, for `exec --process`). */
-int oci_process_parse (const char *json, size_t len, const char *origin,
-                       struct oci_process **out, struct hako_err **err);
+int oci_process_parse (const char *json, size_t len, const char *origin, struct oci_process **out,
+                       struct hako_err **err);
 void oci_process_free (struct oci_process *p);
 
 /* Helpers used by the runtime. */
-const struct oci_namespace *oci_spec_namespace (const struct oci_spec *spec,
-                                                enum oci_ns_type kind);
+const struct oci_namespace *oci_spec_namespace (const struct oci_spec *spec, enum oci_ns_type kind);
 const char *oci_ns_type_name (enum oci_ns_type kind);
 
 #define OCI_RUNTIME_SPEC_VERSION "1.2.0"

@@ -14,8 +14,8 @@ struct oci_state
   char *id;          /* required */
   char *status;      /* required: creating created running stopped paused */
   bool has_pid;
-  int32_t pid;       /* required when created or running */
-  char *bundle;      /* required, absolute */
+  int32_t pid;  /* required when created or running */
+  char *bundle; /* required, absolute */
   struct oci_kv *annotations;
   size_t n_annotations;
 
@@ -27,7 +27,7 @@ struct oci_state
   char *cgroup_path;       /* the resolved cgroup path (same in every hierarchy) */
   bool systemd_cgroup;
   bool rootless;
-  char *config_path;       /* copy of config.json kept in the state dir */
+  char *config_path; /* copy of config.json kept in the state dir */
 };
 
 int oci_state_parse (const char *json, size_t len, const char *origin, struct oci_state **out,

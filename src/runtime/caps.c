@@ -40,13 +40,12 @@ resolve_set (const char *set, char *const *names, size_t n, int last_cap, uint64
     {
       int cap = oci_cap_from_name (names[i]);
       if (cap < 0)
-        return hako_error (err, 0, "process.capabilities.%s: unknown capability \"%s\"", set,
-                           names[i]);
+        return hako_error (err, 0, "process.capabilities.%s: unknown capability \"%s\"", set, names[i]);
       /* A newer spec on an older kernel: runc ignores these, so do we. */
       if (cap > last_cap || cap > 63)
         {
-          log_debug ("process.capabilities.%s: %s is not known to the running kernel, ignored",
-                     set, names[i]);
+          log_debug ("process.capabilities.%s: %s is not known to the running kernel, ignored", set,
+                     names[i]);
           continue;
         }
       *mask |= UINT64_C (1) << cap;
@@ -55,8 +54,7 @@ resolve_set (const char *set, char *const *names, size_t n, int last_cap, uint64
 }
 
 int
-hako_caps_resolve (const struct oci_capabilities *caps, struct hako_caps *out,
-                   struct hako_err **err)
+hako_caps_resolve (const struct oci_capabilities *caps, struct hako_caps *out, struct hako_err **err)
 {
   int last = kernel_last_cap ();
 
@@ -65,13 +63,9 @@ hako_caps_resolve (const struct oci_capabilities *caps, struct hako_caps *out,
     return 0;
   out->present = true;
   if (resolve_set ("bounding", caps->bounding, caps->n_bounding, last, &out->bounding, err) < 0
-      || resolve_set ("effective", caps->effective, caps->n_effective, last, &out->effective, err)
-             < 0
-      || resolve_set ("inheritable", caps->inheritable, caps->n_inheritable, last,
-                      &out->inheritable, err)
-             < 0
-      || resolve_set ("permitted", caps->permitted, caps->n_permitted, last, &out->permitted, err)
-             < 0
+      || resolve_set ("effective", caps->effective, caps->n_effective, last, &out->effective, err) < 0
+      || resolve_set ("inheritable", caps->inheritable, caps->n_inheritable, last, &out->inheritable, err) < 0
+      || resolve_set ("permitted", caps->permitted, caps->n_permitted, last, &out->permitted, err) < 0
       || resolve_set ("ambient", caps->ambient, caps->n_ambient, last, &out->ambient, err) < 0)
     return -1;
   return 0;
@@ -113,8 +107,7 @@ cap_set (const struct cap_sets *s)
   struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct d[2] = {
     { (uint32_t) s->effective, (uint32_t) s->permitted, (uint32_t) s->inheritable },
-    { (uint32_t) (s->effective >> 32), (uint32_t) (s->permitted >> 32),
-      (uint32_t) (s->inheritable >> 32) },
+    { (uint32_t) (s->effective >> 32), (uint32_t) (s->permitted >> 32), (uint32_t) (s->inheritable >> 32) },
   };
   return (int) syscall (SYS_capset, &hdr, d);
 }
@@ -201,8 +194,7 @@ hako_apply_capabilities (const struct hako_caps *caps, struct hako_err **err)
   if (raise_effective (err) < 0 || drop_bounding (caps->bounding, err) < 0)
     return -1;
   if (cap_set (&want) < 0)
-    return hako_error (err, errno,
-                       "capset effective=%#llx permitted=%#llx inheritable=%#llx",
+    return hako_error (err, errno, "capset effective=%#llx permitted=%#llx inheritable=%#llx",
                        (unsigned long long) want.effective, (unsigned long long) want.permitted,
                        (unsigned long long) want.inheritable);
   return set_ambient (caps->ambient, err);

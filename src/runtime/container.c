@@ -104,8 +104,8 @@ now_rfc3339 (void)
 
 struct bundle
 {
-  char *dir;     /* absolute */
-  char *rootfs;  /* absolute, resolved */
+  char *dir;         /* absolute */
+  char *rootfs;      /* absolute, resolved */
   char *config_json; /* raw bytes, kept for delete's poststop hooks */
   size_t config_len;
   struct oci_spec *spec;
@@ -137,8 +137,7 @@ check_unsupported (const char *config, const struct oci_spec *spec, struct hako_
     return hako_error (err, ENOTSUP, "%s: process.selinuxLabel: SELinux labels are not supported yet",
                        config);
   if (l && l->mount_label && *l->mount_label)
-    return hako_error (err, ENOTSUP, "%s: linux.mountLabel: SELinux labels are not supported yet",
-                       config);
+    return hako_error (err, ENOTSUP, "%s: linux.mountLabel: SELinux labels are not supported yet", config);
   if (l && l->intel_rdt)
     return hako_error (err, ENOTSUP, "%s: linux.intelRdt: not supported", config);
   if (l && l->resources)
@@ -282,8 +281,7 @@ clone3_fork (unsigned long flags, int cgroup_fd)
    exits, and the container is then reparented (to us when we are a
    subreaper, as in a foreground run). */
 static pid_t
-spawn (struct init_args *a, int runtime_sock, const int nsfds[8], bool *our_child,
-       struct hako_err **err)
+spawn (struct init_args *a, int runtime_sock, const int nsfds[8], bool *our_child, struct hako_err **err)
 {
   if (!a->ns.needs_joiner)
     {
@@ -351,9 +349,8 @@ create_fifo (int dirfd, struct hako_err **err)
 
 /* Talk to the container process until it is ready (waiting on exec.fifo). */
 static int
-create_handshake (const struct hako_runtime *rt, const struct hako_create_opts *o,
-                  const struct bundle *b, int sock, struct created *c, bool keep_master,
-                  struct hako_err **err)
+create_handshake (const struct hako_runtime *rt, const struct hako_create_opts *o, const struct bundle *b,
+                  int sock, struct created *c, bool keep_master, struct hako_err **err)
 {
   const struct oci_hooks *hooks = b->spec->hooks;
   struct sync_msg m;
@@ -370,8 +367,7 @@ create_handshake (const struct hako_runtime *rt, const struct hako_create_opts *
         case SYNC_HOOKS:
           if (hooks
               && (run_hooks (hooks->prestart, hooks->n_prestart, "prestart", c->st, err) < 0
-                  || run_hooks (hooks->create_runtime, hooks->n_create_runtime, "createRuntime",
-                                c->st, err)
+                  || run_hooks (hooks->create_runtime, hooks->n_create_runtime, "createRuntime", c->st, err)
                          < 0))
             return -1;
           if (sync_send (sock, SYNC_HOOKS_DONE, 0, NULL) < 0)
@@ -434,8 +430,7 @@ reap (pid_t pid, bool our_child)
    poststop hooks, as runtime.md says a failed create continues the
    lifecycle at delete. */
 static void
-create_abort (const struct hako_runtime *rt, const char *id, struct created *c,
-              const struct oci_spec *spec)
+create_abort (const struct hako_runtime *rt, const char *id, struct created *c, const struct oci_spec *spec)
 {
   struct hako_err *e = NULL;
   if (c->pid > 0)
@@ -466,8 +461,8 @@ create_abort (const struct hako_runtime *rt, const char *id, struct created *c,
 }
 
 static int
-check_terminal_opts (const struct hako_create_opts *o, const struct oci_process *p,
-                     bool foreground, struct hako_err **err)
+check_terminal_opts (const struct hako_create_opts *o, const struct oci_process *p, bool foreground,
+                     struct hako_err **err)
 {
   if (p->terminal && !o->console_socket && !foreground)
     return hako_error (err, 0,
@@ -618,8 +613,7 @@ out_early:
 }
 
 int
-hako_container_create (const struct hako_runtime *rt, const struct hako_create_opts *o,
-                       struct hako_err **err)
+hako_container_create (const struct hako_runtime *rt, const struct hako_create_opts *o, struct hako_err **err)
 {
   struct created c;
   if (do_create (rt, o, false, &c, err) < 0)
@@ -632,8 +626,8 @@ hako_container_create (const struct hako_runtime *rt, const struct hako_create_o
 /* ---- start ---- */
 
 static int
-load_state (const struct hako_runtime *rt, const char *id, bool exclusive, int *dirfd,
-            struct oci_state **st, struct hako_err **err)
+load_state (const struct hako_runtime *rt, const char *id, bool exclusive, int *dirfd, struct oci_state **st,
+            struct hako_err **err)
 {
   if (hako_validate_id (id, err) < 0)
     return -1;
@@ -780,8 +774,7 @@ hako_state_list_free (struct oci_state **v, size_t n)
 }
 
 int
-hako_container_list (const struct hako_runtime *rt, struct oci_state ***out, size_t *n,
-                     struct hako_err **err)
+hako_container_list (const struct hako_runtime *rt, struct oci_state ***out, size_t *n, struct hako_err **err)
 {
   cleanup_dir DIR *d = opendir (rt->root);
   struct dirent *de;
@@ -848,8 +841,7 @@ kill_all (int dirfd, int sig, struct hako_err **err)
 }
 
 int
-hako_container_kill (const struct hako_runtime *rt, const char *id, int sig, bool all,
-                     struct hako_err **err)
+hako_container_kill (const struct hako_runtime *rt, const char *id, int sig, bool all, struct hako_err **err)
 {
   cleanup_close int dirfd = -1;
   struct oci_state *st = NULL;
@@ -951,8 +943,7 @@ out:
 }
 
 int
-hako_container_delete (const struct hako_runtime *rt, const char *id, bool force,
-                       struct hako_err **err)
+hako_container_delete (const struct hako_runtime *rt, const char *id, bool force, struct hako_err **err)
 {
   if (do_delete (rt, id, force, err) < 0)
     return hako_error_prefix (err, "delete `%s`", id);
@@ -1020,8 +1011,8 @@ wait_forward (pid_t pid, int master, int *code, struct hako_err **err)
 }
 
 int
-hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts *o, bool detach,
-                    bool keep, int *exit_code, struct hako_err **err)
+hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts *o, bool detach, bool keep,
+                    int *exit_code, struct hako_err **err)
 {
   struct created c;
   sigset_t all, old;

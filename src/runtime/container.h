@@ -28,8 +28,8 @@ struct hako_runtime
 struct hako_create_opts
 {
   const char *id;
-  const char *bundle;         /* default: cwd */
-  const char *config_path;    /* default: <bundle>/config.json */
+  const char *bundle;      /* default: cwd */
+  const char *config_path; /* default: <bundle>/config.json */
   const char *pid_file;
   const char *console_socket;
   int preserve_fds;
@@ -49,8 +49,8 @@ int hako_container_start (const struct hako_runtime *rt, const char *id, struct 
    process.terminal is set and no console socket was given, deletes the
    container unless `keep`, and stores the exit status (code, or 128+signal)
    in *exit_code. */
-int hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts *o,
-                        bool detach, bool keep, int *exit_code, struct hako_err **err);
+int hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts *o, bool detach,
+                        bool keep, int *exit_code, struct hako_err **err);
 
 /* The state with the status refreshed from the live process. */
 int hako_container_state (const struct hako_runtime *rt, const char *id, struct oci_state **out,
@@ -63,8 +63,7 @@ void hako_state_list_free (struct oci_state **v, size_t n);
 
 int hako_container_kill (const struct hako_runtime *rt, const char *id, int sig, bool all,
                          struct hako_err **err);
-int hako_container_delete (const struct hako_runtime *rt, const char *id, bool force,
-                           struct hako_err **err);
+int hako_container_delete (const struct hako_runtime *rt, const char *id, bool force, struct hako_err **err);
 
 /* Signal names and numbers ("KILL", "SIGKILL", "9"). */
 int hako_parse_signal (const char *s, int *sig, struct hako_err **err);

@@ -29,8 +29,7 @@
 
 /* In the forked child: never returns.  Reports an execve failure through
    `errfd` (close-on-exec, so a successful execve just closes it). */
-static void __attribute__ ((noreturn))
-hook_child (const struct oci_hook *h, int stdin_fd, int errfd)
+static void __attribute__ ((noreturn)) hook_child (const struct oci_hook *h, int stdin_fd, int errfd)
 {
   char *default_argv[] = { h->path, NULL };
   char *empty_env[] = { NULL };
@@ -159,16 +158,13 @@ wait_hook (struct hook_run *r, int64_t deadline, int *status)
 }
 
 static int
-hook_status_error (int status, const char *stage, size_t i, const char *path,
-                   struct hako_err **err)
+hook_status_error (int status, const char *stage, size_t i, const char *path, struct hako_err **err)
 {
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return 0;
   if (WIFEXITED (status))
-    return hako_error (err, 0, "%s hook %zu `%s`: exit status %d", stage, i, path,
-                       WEXITSTATUS (status));
-  return hako_error (err, 0, "%s hook %zu `%s`: killed by signal %d", stage, i, path,
-                     WTERMSIG (status));
+    return hako_error (err, 0, "%s hook %zu `%s`: exit status %d", stage, i, path, WEXITSTATUS (status));
+  return hako_error (err, 0, "%s hook %zu `%s`: killed by signal %d", stage, i, path, WTERMSIG (status));
 }
 
 /* Did the child's execve fail?  The error pipe carries its errno if so. */
@@ -214,11 +210,10 @@ spawn_hook (const struct oci_hook *h, struct hook_run *r, int *errfd, struct hak
 }
 
 static int
-run_hook (const struct oci_hook *h, size_t i, const char *stage, const char *state,
-          struct hako_err **err)
+run_hook (const struct oci_hook *h, size_t i, const char *stage, const char *state, struct hako_err **err)
 {
-  struct hook_run r = { .pid = -1, .pidfd = -1, .wfd = -1, .data = state,
-                        .left = state ? strlen (state) : 0 };
+  struct hook_run r
+      = { .pid = -1, .pidfd = -1, .wfd = -1, .data = state, .left = state ? strlen (state) : 0 };
   cleanup_close int errfd = -1;
   int64_t deadline = h->has_timeout && h->timeout > 0 ? now_ms () + h->timeout * 1000LL : -1;
   int status = 0, ret, e;
@@ -244,16 +239,15 @@ run_hook (const struct oci_hook *h, size_t i, const char *stage, const char *sta
   if (ret < 0)
     return hako_error (err, e, "%s hook %zu `%s`: wait", stage, i, h->path);
   if (ret == 1)
-    return hako_error (err, 0, "%s hook %zu `%s`: timed out after %ds", stage, i, h->path,
-                       (int) h->timeout);
+    return hako_error (err, 0, "%s hook %zu `%s`: timed out after %ds", stage, i, h->path, (int) h->timeout);
   if ((e = exec_errno (errfd)) != 0)
     return hako_error (err, e, "%s hook %zu `%s`: execve", stage, i, h->path);
   return hook_status_error (status, stage, i, h->path, err);
 }
 
 int
-hako_hooks_run (const struct oci_hook *hooks, size_t n, const char *stage,
-                const char *state_json, struct hako_err **err)
+hako_hooks_run (const struct oci_hook *hooks, size_t n, const char *stage, const char *state_json,
+                struct hako_err **err)
 {
   for (size_t i = 0; i < n; i++)
     if (run_hook (&hooks[i], i, stage, state_json, err) < 0)

@@ -14,7 +14,7 @@ struct hako_err;
    non-zero, is killed, or runs past `timeout` seconds (then SIGKILLed) fails:
    the error names the stage and the hook ("prestart hook 0 `/bin/x`: exit
    status 1").  `stage` is the name used in messages. */
-int hako_hooks_run (const struct oci_hook *hooks, size_t n, const char *stage,
-                    const char *state_json, struct hako_err **err);
+int hako_hooks_run (const struct oci_hook *hooks, size_t n, const char *stage, const char *state_json,
+                    struct hako_err **err);
 
 #endif

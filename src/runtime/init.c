@@ -33,8 +33,8 @@ join_session_keyring (const char *id)
 {
   cleanup_free char *name = xasprintf ("_ses.%s", id);
   /* EPERM/ENOSYS: keyrings may be off or filtered; runc ignores that too. */
-  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0
-      && errno != ENOSYS && errno != EPERM && errno != EACCES)
+  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS
+      && errno != EPERM && errno != EACCES)
     return -1;
   return 0;
 }
@@ -240,11 +240,13 @@ setup_container (struct init_args *a, struct hako_err **err)
     return -1;
 
   /* prestart and createRuntime hooks run in the runtime namespace now. */
-  if (sync_send (a->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_expect (a->sync_fd, SYNC_HOOKS_DONE, &m, err) < 0)
+  if (sync_send (a->sync_fd, SYNC_HOOKS, 0, NULL) < 0
+      || sync_expect (a->sync_fd, SYNC_HOOKS_DONE, &m, err) < 0)
     return hako_error (err, errno, "sync with runtime");
   if (spec->hooks && spec->hooks->n_create_container
-      && hako_hooks_run (spec->hooks->create_container, spec->hooks->n_create_container,
-                         "createContainer", state_json, err) < 0)
+      && hako_hooks_run (spec->hooks->create_container, spec->hooks->n_create_container, "createContainer",
+                         state_json, err)
+             < 0)
     return -1;
 
   /* listenerPath is a host path: reach it while the host's root is ours. */
@@ -260,7 +262,8 @@ setup_container (struct init_args *a, struct hako_err **err)
       if (sync_send_fd (a->sync_fd, SYNC_CONSOLE, master) < 0)
         return hako_error (err, errno, "send the terminal to the runtime");
     }
-  if (a->ns.new_ns[OCI_NS_MOUNT] && hako_rootfs_finalize (spec, console_path[0] ? console_path : NULL, err) < 0)
+  if (a->ns.new_ns[OCI_NS_MOUNT]
+      && hako_rootfs_finalize (spec, console_path[0] ? console_path : NULL, err) < 0)
     return -1;
   /* Everything below that goes through /proc must reach the kernel. */
   if (hako_proc_verify (err) < 0)
@@ -301,8 +304,9 @@ setup_container (struct init_args *a, struct hako_err **err)
       free (a->state->status);
       a->state->status = xstrdup ("created");
       cleanup_free char *json = oci_state_to_json (a->state, true, 0);
-      if (hako_hooks_run (spec->hooks->start_container, spec->hooks->n_start_container,
-                          "startContainer", json, err) < 0)
+      if (hako_hooks_run (spec->hooks->start_container, spec->hooks->n_start_container, "startContainer",
+                          json, err)
+          < 0)
         return -1;
     }
   if (hako_close_fds_from (3 + a->preserve_fds, err) < 0)

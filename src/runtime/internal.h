@@ -25,8 +25,7 @@
 int store_create (const struct hako_runtime *rt, const char *id, struct hako_err **err);
 /* Open and lock (exclusive or shared) an existing container's dir.
    ENOENT is "container `id` does not exist". */
-int store_open (const struct hako_runtime *rt, const char *id, bool exclusive,
-                struct hako_err **err);
+int store_open (const struct hako_runtime *rt, const char *id, bool exclusive, struct hako_err **err);
 int store_write_state (int dirfd, const struct oci_state *st, struct hako_err **err);
 int store_read_state (int dirfd, const char *id, struct oci_state **out, struct hako_err **err);
 int store_remove (const struct hako_runtime *rt, const char *id, struct hako_err **err);
@@ -37,7 +36,7 @@ char *store_dir_path (const struct hako_runtime *rt, const char *id);
    exec.fifo exists; paused if the freezer says so; running otherwise. */
 void state_refresh (int dirfd, struct oci_state *st);
 /* Start time of a pid (field 22 of /proc/PID/stat), 0 if gone; sets
-   *zombie when the process is a zombie. */
+ *zombie when the process is a zombie. */
 uint64_t proc_start_time (pid_t pid, bool *zombie);
 
 /* ---- cgroup placement (cgroup.c) ---- */
@@ -47,8 +46,8 @@ uint64_t proc_start_time (pid_t pid, bool *zombie);
    record what was created in <dir>/cgroups.  Refuses "slice:prefix:name".
    Applies linux.resources.devices on a v1 devices hierarchy (the device
    cgroup is part of the box, not an optional limit). */
-int cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id,
-                    const struct oci_spec *spec, char **resolved, struct hako_err **err);
+int cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
+                    char **resolved, struct hako_err **err);
 int cgroup_enter (int dirfd, pid_t pid, struct hako_err **err);
 /* Pids in the container's cgroup (from the first hierarchy that has it). */
 int cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err);
@@ -70,11 +69,11 @@ int cgroup_kill_all (int dirfd, int sig, struct hako_err **err);
 
 struct ns_plan
 {
-  unsigned long clone_flags;   /* CLONE_NEW* to create at clone (no CGROUP/TIME) */
-  bool new_ns[8];              /* indexed by enum oci_ns_type */
+  unsigned long clone_flags; /* CLONE_NEW* to create at clone (no CGROUP/TIME) */
+  bool new_ns[8];            /* indexed by enum oci_ns_type */
   bool join[8];
   const char *join_path[8];
-  bool needs_joiner;           /* setns or timens before clone: fork a joiner */
+  bool needs_joiner; /* setns or timens before clone: fork a joiner */
 };
 
 int ns_plan_make (const struct oci_spec *spec, struct ns_plan *plan, struct hako_err **err);
@@ -84,27 +83,25 @@ int ns_open_paths (const struct ns_plan *plan, int fds[8], struct hako_err **err
 /* In the joiner: setns to each opened fd, the user namespace first. */
 int ns_join (const struct ns_plan *plan, const int fds[8], struct hako_err **err);
 /* Write /proc/PID/{uid_map,setgroups,gid_map} for a new user namespace. */
-int ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroups,
-                      struct hako_err **err);
+int ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroups, struct hako_err **err);
 /* In the joiner: unshare(CLONE_NEWTIME) and write linux.timeOffsets. */
 int ns_setup_time (const struct oci_spec *spec, struct hako_err **err);
 
 /* validate.c: hostname/domainname need a UTS namespace, each sysctl the
    namespace that isolates it, a new user namespace its id maps. */
-int validate_with_namespaces (const struct oci_spec *spec, const struct ns_plan *ns,
-                              struct hako_err **err);
+int validate_with_namespaces (const struct oci_spec *spec, const struct ns_plan *ns, struct hako_err **err);
 
 /* ---- sync protocol between runtime and container process ---- */
 
 enum sync_type
 {
-  SYNC_GO = 1,        /* runtime -> init: id maps written, cgroup joined; .pid = host pid */
-  SYNC_HOOKS,         /* init -> runtime: mounts done, run prestart/createRuntime */
-  SYNC_HOOKS_DONE,    /* runtime -> init */
-  SYNC_CONSOLE,       /* init -> runtime: pty master attached (SCM_RIGHTS) */
-  SYNC_READY,         /* init -> runtime: waiting on exec.fifo */
-  SYNC_CHILD_PID,     /* joiner -> runtime: pid of the container process */
-  SYNC_ERROR,         /* either way: .err holds the message */
+  SYNC_GO = 1,     /* runtime -> init: id maps written, cgroup joined; .pid = host pid */
+  SYNC_HOOKS,      /* init -> runtime: mounts done, run prestart/createRuntime */
+  SYNC_HOOKS_DONE, /* runtime -> init */
+  SYNC_CONSOLE,    /* init -> runtime: pty master attached (SCM_RIGHTS) */
+  SYNC_READY,      /* init -> runtime: waiting on exec.fifo */
+  SYNC_CHILD_PID,  /* joiner -> runtime: pid of the container process */
+  SYNC_ERROR,      /* either way: .err holds the message */
 };
 
 struct sync_msg
@@ -132,18 +129,18 @@ struct init_args
   struct hako_caps caps;
   struct hako_rootfs_opts rootfs;
   struct ns_plan ns;
-  int sync_fd;        /* our end of the socketpair */
-  int store_fd;       /* the runtime's locked state dir: closed at once */
-  int fifo_fd;        /* O_PATH fd of exec.fifo, opened O_WRONLY at start */
-  int preserve_fds;   /* --preserve-fds + LISTEN_FDS count */
-  int listen_fds;     /* LISTEN_FDS passed on (0 = none) */
+  int sync_fd;      /* our end of the socketpair */
+  int store_fd;     /* the runtime's locked state dir: closed at once */
+  int fifo_fd;      /* O_PATH fd of exec.fifo, opened O_WRONLY at start */
+  int preserve_fds; /* --preserve-fds + LISTEN_FDS count */
+  int listen_fds;   /* LISTEN_FDS passed on (0 = none) */
   bool no_new_keyring;
-  bool started;       /* past READY: errors go to stderr, not the socket */
-  bool pdeathsig;     /* the runtime is our parent: die with it until READY */
-  struct oci_state *state; /* for the hooks run in the container (pid set at GO) */
+  bool started;                            /* past READY: errors go to stderr, not the socket */
+  bool pdeathsig;                          /* the runtime is our parent: die with it until READY */
+  struct oci_state *state;                 /* for the hooks run in the container (pid set at GO) */
   const struct hako_seccomp_prog *seccomp; /* compiled linux.seccomp, NULL if none */
-  int seccomp_listener; /* connected listenerPath socket (-1): before pivot_root */
-  int cgroup_fd;        /* cgroup_clone_fd(): clone3 CLONE_INTO_CGROUP when >= 0 */
+  int seccomp_listener;                    /* connected listenerPath socket (-1): before pivot_root */
+  int cgroup_fd;                           /* cgroup_clone_fd(): clone3 CLONE_INTO_CGROUP when >= 0 */
 };
 
 /* Never returns: execs the user process or _exit(1)s after reporting the

@@ -20,9 +20,8 @@
 #endif
 
 static const unsigned long ns_flag[OCI_NS_COUNT] = {
-  [OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NETWORK] = CLONE_NEWNET,
-  [OCI_NS_MOUNT] = CLONE_NEWNS,      [OCI_NS_IPC] = CLONE_NEWIPC,
-  [OCI_NS_UTS] = CLONE_NEWUTS,       [OCI_NS_USER] = CLONE_NEWUSER,
+  [OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NETWORK] = CLONE_NEWNET, [OCI_NS_MOUNT] = CLONE_NEWNS,
+  [OCI_NS_IPC] = CLONE_NEWIPC,       [OCI_NS_UTS] = CLONE_NEWUTS,     [OCI_NS_USER] = CLONE_NEWUSER,
   [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
 };
 
@@ -78,8 +77,8 @@ ns_open_paths (const struct ns_plan *plan, int fds[8], struct hako_err **err)
           for (int j = 0; j < k; j++)
             if (fds[j] >= 0)
               close (fds[j]);
-          return hako_error (err, e, "linux.namespaces: open %s namespace `%s`",
-                             oci_ns_type_name (k), plan->join_path[k]);
+          return hako_error (err, e, "linux.namespaces: open %s namespace `%s`", oci_ns_type_name (k),
+                             plan->join_path[k]);
         }
     }
   return 0;
@@ -91,17 +90,15 @@ ns_join (const struct ns_plan *plan, const int fds[8], struct hako_err **err)
   /* The user namespace first: joining it grants the capabilities needed to
      join the namespaces it owns.  The mount namespace last, after the others
      may still need host paths. */
-  static const enum oci_ns_type order[] = { OCI_NS_USER,  OCI_NS_PID,    OCI_NS_NETWORK,
-                                            OCI_NS_IPC,   OCI_NS_UTS,    OCI_NS_CGROUP,
-                                            OCI_NS_TIME,  OCI_NS_MOUNT };
+  static const enum oci_ns_type order[] = { OCI_NS_USER, OCI_NS_PID,    OCI_NS_NETWORK, OCI_NS_IPC,
+                                            OCI_NS_UTS,  OCI_NS_CGROUP, OCI_NS_TIME,    OCI_NS_MOUNT };
   for (size_t i = 0; i < sizeof (order) / sizeof (order[0]); i++)
     {
       enum oci_ns_type k = order[i];
       if (fds[k] < 0)
         continue;
       if (setns (fds[k], ns_flag[k]) < 0)
-        return hako_error (err, errno, "join %s namespace `%s`", oci_ns_type_name (k),
-                           plan->join_path[k]);
+        return hako_error (err, errno, "join %s namespace `%s`", oci_ns_type_name (k), plan->join_path[k]);
     }
   return 0;
 }
@@ -132,15 +129,13 @@ format_map (const struct oci_id_mapping *m, size_t n)
 }
 
 int
-ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroups,
-                  struct hako_err **err)
+ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroups, struct hako_err **err)
 {
   const struct oci_linux *l = spec->linux_;
   cleanup_free char *uids = NULL, *gids = NULL;
 
   if (l == NULL || (l->n_uid_mappings == 0 && l->n_gid_mappings == 0))
-    return hako_error (err, 0,
-                       "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+    return hako_error (err, 0, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
   uids = format_map (l->uid_mappings, l->n_uid_mappings);
   gids = format_map (l->gid_mappings, l->n_gid_mappings);
   if (write_proc (pid, "uid_map", uids, err) < 0)

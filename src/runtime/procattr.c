@@ -111,16 +111,14 @@ sched_flag_from_name (const char *name, uint64_t *bit)
 }
 
 static int
-sched_attr_from_spec (const struct oci_scheduler *s, struct hako_sched_attr *a,
-                      struct hako_err **err)
+sched_attr_from_spec (const struct oci_scheduler *s, struct hako_sched_attr *a, struct hako_err **err)
 {
   int policy = s->policy ? oci_sched_policy_from_name (s->policy) : -1;
   uint64_t bit;
 
   *a = (struct hako_sched_attr){ .size = sizeof (*a) };
   if (policy < 0)
-    return hako_error (err, 0, "process.scheduler.policy: unknown policy \"%s\"",
-                       s->policy ? s->policy : "");
+    return hako_error (err, 0, "process.scheduler.policy: unknown policy \"%s\"", s->policy ? s->policy : "");
   a->sched_policy = (uint32_t) policy;
   for (size_t i = 0; i < s->n_flags; i++)
     {
@@ -149,11 +147,11 @@ hako_apply_scheduler (const struct oci_process *p, struct hako_err **err)
   if (syscall (SYS_sched_setattr, 0, &a, 0) < 0)
     {
       if (strcmp (s->policy, "SCHED_DEADLINE") == 0)
-        return hako_error (err, errno, "sched_setattr %s runtime=%llu deadline=%llu period=%llu",
-                           s->policy, (unsigned long long) s->runtime,
-                           (unsigned long long) s->deadline, (unsigned long long) s->period);
-      return hako_error (err, errno, "sched_setattr %s nice=%d priority=%d", s->policy,
-                         (int) s->nice, (int) s->priority);
+        return hako_error (err, errno, "sched_setattr %s runtime=%llu deadline=%llu period=%llu", s->policy,
+                           (unsigned long long) s->runtime, (unsigned long long) s->deadline,
+                           (unsigned long long) s->period);
+      return hako_error (err, errno, "sched_setattr %s nice=%d priority=%d", s->policy, (int) s->nice,
+                         (int) s->priority);
     }
   return 0;
 }
@@ -208,7 +206,7 @@ setgroups_allowed (void)
 static int
 apply_groups (const struct oci_user *u, struct hako_err **err)
 {
-  _Static_assert (sizeof (gid_t) == sizeof (uint32_t), "gid_t is 32 bits");
+  _Static_assert(sizeof (gid_t) == sizeof (uint32_t), "gid_t is 32 bits");
 
   if (!setgroups_allowed ())
     return 0;

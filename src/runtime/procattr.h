@@ -36,8 +36,7 @@ struct hako_caps
    ("process.capabilities.bounding: unknown capability \"CAP_FOO\"").
    Capabilities the running kernel does not know (> CAP_LAST_CAP) are dropped
    with a debug log, as runc does. */
-int hako_caps_resolve (const struct oci_capabilities *caps, struct hako_caps *out,
-                       struct hako_err **err);
+int hako_caps_resolve (const struct oci_capabilities *caps, struct hako_caps *out, struct hako_err **err);
 int hako_apply_capabilities (const struct hako_caps *caps, struct hako_err **err);
 
 int hako_apply_rlimits (const struct oci_process *p, struct hako_err **err);

@@ -241,7 +241,8 @@ mount_console (int rootfd, int *procfd, const char *console_path, struct hako_er
      volume, i.e. a host file. */
   cleanup_close int old = hako_open_in_root (rootfd, "/dev/console", O_PATH | O_NOFOLLOW, 0, NULL);
   if (old >= 0 && fstat (old, &st) == 0 && S_ISLNK (st.st_mode))
-    return hako_error (err, ELOOP, "`/dev/console` is a symlink in the rootfs: refusing to bind the terminal on it");
+    return hako_error (err, ELOOP,
+                       "`/dev/console` is a symlink in the rootfs: refusing to bind the terminal on it");
   cleanup_close int dst = hako_create_file_in_root (rootfd, "/dev/console", 0666, err);
   if (dst < 0)
     return -1;

@@ -9,12 +9,12 @@ struct hako_err;
 
 struct hako_rootfs_opts
 {
-  const char *rootfs;    /* absolute host path of root.path (already resolved) */
-  bool no_pivot;         /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-  bool in_userns;        /* a new user namespace: mknod is refused, bind devices */
-  bool new_cgroupns;     /* the container has its own cgroup namespace */
-  bool new_netns;        /* a new network namespace: sysfs may be mounted */
-  bool new_pidns;        /* a new pid namespace */
+  const char *rootfs; /* absolute host path of root.path (already resolved) */
+  bool no_pivot;      /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  bool in_userns;     /* a new user namespace: mknod is refused, bind devices */
+  bool new_cgroupns;  /* the container has its own cgroup namespace */
+  bool new_netns;     /* a new network namespace: sysfs may be mounted */
+  bool new_pidns;     /* a new pid namespace */
 };
 
 /* Runs in the container process, in its new mount namespace, before the
@@ -43,7 +43,6 @@ int hako_rootfs_pivot (const struct hako_rootfs_opts *opts, struct hako_err **er
    not NULL), linux.sysctl via /proc/sys (refusing names with "..", "/" issues),
    maskedPaths (/dev/null over files, read-only empty tmpfs over dirs),
    readonlyPaths (bind + remount ro), and root.readonly (remount / ro). */
-int hako_rootfs_finalize (const struct oci_spec *spec, const char *console_path,
-                          struct hako_err **err);
+int hako_rootfs_finalize (const struct oci_spec *spec, const char *console_path, struct hako_err **err);
 
 #endif

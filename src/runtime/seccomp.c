@@ -138,16 +138,14 @@ action_has_errno (const char *action)
 }
 
 static int
-check_errno_ret (const char *field, const char *action, bool has, uint32_t value,
-                 struct hako_err **err)
+check_errno_ret (const char *field, const char *action, bool has, uint32_t value, struct hako_err **err)
 {
   if (!has)
     return 0;
   /* config-linux.md: "When the action doesn't support an errno, the
      runtime MUST print and error and fail." */
   if (!action_has_errno (action))
-    return hako_error (err, 0,
-                       "%s: %s returns no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take one)",
+    return hako_error (err, 0, "%s: %s returns no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take one)",
                        field, action);
   if (value > 0xffff)
     return hako_error (err, 0, "%s: %u does not fit the 16 bits seccomp has for it", field, value);
@@ -191,7 +189,8 @@ validate (const struct oci_seccomp *s, struct hako_seccomp_prog *p, struct hako_
     return hako_error (err, 0, "linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is used");
   if (!p->notify && s->listener_path)
     log_debug ("linux.seccomp.listenerPath: no rule uses SCMP_ACT_NOTIFY, ignored");
-  if (p->notify && s->listener_path && strlen (s->listener_path) >= sizeof (((struct sockaddr_un *) 0)->sun_path))
+  if (p->notify && s->listener_path
+      && strlen (s->listener_path) >= sizeof (((struct sockaddr_un *) 0)->sun_path))
     return hako_error (err, ENAMETOOLONG, "linux.seccomp.listenerPath: `%s`", s->listener_path);
 
   p->flags = 0;
@@ -339,8 +338,8 @@ cache_read (const char *dir, const char *name, const uint8_t key[HAKO_SHA256_LEN
   if (dfd < 0)
     return -1;
   fd = openat (dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ()
-      || (st.st_mode & 022) || st.st_size < (off_t) (sizeof (h) + HAKO_SHA256_LEN)
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid () || (st.st_mode & 022)
+      || st.st_size < (off_t) (sizeof (h) + HAKO_SHA256_LEN)
       || st.st_size > (off_t) (sizeof (h) + BPF_MAXINSNS * sizeof (struct sock_filter) + HAKO_SHA256_LEN))
     return -1;
   if (hako_read_fd (fd, &buf, &len, NULL) < 0 || len != (size_t) st.st_size)
@@ -438,8 +437,12 @@ operator_value (const char *op, enum scmp_compare *out)
     const char *name;
     enum scmp_compare value;
   } ops[] = {
-    { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT }, { "SCMP_CMP_LE", SCMP_CMP_LE },
-    { "SCMP_CMP_EQ", SCMP_CMP_EQ }, { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+    { "SCMP_CMP_NE", SCMP_CMP_NE },
+    { "SCMP_CMP_LT", SCMP_CMP_LT },
+    { "SCMP_CMP_LE", SCMP_CMP_LE },
+    { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+    { "SCMP_CMP_GE", SCMP_CMP_GE },
+    { "SCMP_CMP_GT", SCMP_CMP_GT },
     { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
   };
   for (size_t i = 0; i < sizeof (ops) / sizeof (ops[0]); i++)
@@ -508,11 +511,11 @@ add_rule (scmp_filter_ctx ctx, size_t i, const char *name, int nr, uint32_t acti
       const struct oci_seccomp_arg *a = &sc->args[j];
       enum scmp_compare op;
       if (operator_value (a->op, &op) < 0)
-        return hako_error (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator \"%s\"",
-                           i, j, a->op);
+        return hako_error (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator \"%s\"", i, j,
+                           a->op);
       if (a->index > 5)
-        return hako_error (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].index: %u is not 0..5", i,
-                           j, a->index);
+        return hako_error (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].index: %u is not 0..5", i, j,
+                           a->index);
       if (seen & (1u << a->index))
         repeated = true;
       seen |= 1u << a->index;
@@ -528,7 +531,7 @@ add_rule (scmp_filter_ctx ctx, size_t i, const char *name, int nr, uint32_t acti
       for (size_t j = 0; j < sc->n_args && r == 0; j++)
         {
           const struct oci_seccomp_arg *a = &sc->args[j];
-          enum scmp_compare op;
+          enum scmp_compare op = SCMP_CMP_EQ;
           operator_value (a->op, &op);
           struct scmp_arg_cmp one = { a->index, op, a->value, a->value_two };
           r = seccomp_rule_add_array (ctx, action, nr, 1, &one);
@@ -628,7 +631,8 @@ compile (const struct oci_seccomp *s, struct hako_seccomp_prog *p, struct hako_e
       }
     if (len / sizeof (struct sock_filter) > BPF_MAXINSNS)
       {
-        hako_error (err, E2BIG, "linux.seccomp: the compiled filter has %zu instructions, the kernel takes %d",
+        hako_error (err, E2BIG,
+                    "linux.seccomp: the compiled filter has %zu instructions, the kernel takes %d",
                     len / sizeof (struct sock_filter), BPF_MAXINSNS);
         goto out;
       }
@@ -642,8 +646,8 @@ out:
 }
 
 int
-hako_seccomp_prepare (const struct oci_seccomp *s, const char *cache_dir,
-                      struct hako_seccomp_prog **out, struct hako_err **err)
+hako_seccomp_prepare (const struct oci_seccomp *s, const char *cache_dir, struct hako_seccomp_prog **out,
+                      struct hako_err **err)
 {
   struct hako_seccomp_prog *p;
   uint8_t key[HAKO_SHA256_LEN];
@@ -695,8 +699,8 @@ hako_seccomp_enabled (void)
 }
 
 int
-hako_seccomp_prepare (const struct oci_seccomp *s, const char *cache_dir,
-                      struct hako_seccomp_prog **out, struct hako_err **err)
+hako_seccomp_prepare (const struct oci_seccomp *s, const char *cache_dir, struct hako_seccomp_prog **out,
+                      struct hako_err **err)
 {
   *out = NULL;
   if (s == NULL)
@@ -752,8 +756,8 @@ process_state_json (const struct oci_seccomp *s, const char *state_json, struct 
       return NULL;
     }
   pid = json_object_get (state, "pid");
-  json_t *msg = json_pack ("{s:s, s:[s], s:I}", "ociVersion", OCI_RUNTIME_SPEC_VERSION, "fds",
-                           "seccompFd", "pid", (json_int_t) (pid ? json_integer_value (pid) : 0));
+  json_t *msg = json_pack ("{s:s, s:[s], s:I}", "ociVersion", OCI_RUNTIME_SPEC_VERSION, "fds", "seccompFd",
+                           "pid", (json_int_t) (pid ? json_integer_value (pid) : 0));
   if (s->listener_metadata)
     json_object_set_new (msg, "metadata", json_string (s->listener_metadata));
   json_object_set_new (msg, "state", state);
@@ -792,15 +796,16 @@ send_state (int sock, int notify_fd, const char *msg, struct hako_err **err)
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        return hako_error (err, n < 0 ? errno : EPIPE, "linux.seccomp.listenerPath: send the container state");
+        return hako_error (err, n < 0 ? errno : EPIPE,
+                           "linux.seccomp.listenerPath: send the container state");
       off += (size_t) n;
     }
   return 0;
 }
 
 int
-hako_seccomp_load (const struct hako_seccomp_prog *p, const struct oci_seccomp *s,
-                   int listener_fd, const char *state_json, struct hako_err **err)
+hako_seccomp_load (const struct hako_seccomp_prog *p, const struct oci_seccomp *s, int listener_fd,
+                   const char *state_json, struct hako_err **err)
 {
   cleanup_free char *msg = NULL;
   struct sock_fprog prog;
@@ -826,8 +831,9 @@ hako_seccomp_load (const struct hako_seccomp_prog *p, const struct oci_seccomp *
       if (listener_fd >= 0)
         close (listener_fd);
       if (e == EACCES)
-        return hako_error (err, e, "load the seccomp filter (without CAP_SYS_ADMIN the kernel "
-                                   "requires process.noNewPrivileges)");
+        return hako_error (err, e,
+                           "load the seccomp filter (without CAP_SYS_ADMIN the kernel "
+                           "requires process.noNewPrivileges)");
       return hako_error (err, e, "load the seccomp filter");
     }
   if (!p->notify)

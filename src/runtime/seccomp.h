@@ -25,8 +25,8 @@ struct hako_seccomp_prog; /* a compiled filter: BPF instructions + flags */
    default profile unusable on older hosts).  A name known to libseccomp but
    absent on one of the filter's architectures is handled by libseccomp
    (no rule on that architecture). */
-int hako_seccomp_prepare (const struct oci_seccomp *s, const char *cache_dir,
-                          struct hako_seccomp_prog **out, struct hako_err **err);
+int hako_seccomp_prepare (const struct oci_seccomp *s, const char *cache_dir, struct hako_seccomp_prog **out,
+                          struct hako_err **err);
 void hako_seccomp_prog_free (struct hako_seccomp_prog *p);
 
 /* Where the container process loads the filter.  As late as possible --
@@ -49,15 +49,15 @@ int hako_seccomp_listener_connect (const struct oci_seccomp *s, int *fd, struct 
    pid, metadata = listenerMetadata) with the notify fd over it (SCM_RIGHTS),
    then close both.  The message is built before the filter is loaded, so
    that only sendmsg and close run under it. */
-int hako_seccomp_load (const struct hako_seccomp_prog *p, const struct oci_seccomp *s,
-                       int listener_fd, const char *state_json, struct hako_err **err);
+int hako_seccomp_load (const struct hako_seccomp_prog *p, const struct oci_seccomp *s, int listener_fd,
+                       const char *state_json, struct hako_err **err);
 
 /* For `features`: what this build supports (NULL-terminated lists). */
 extern const char *const hako_seccomp_actions[];
 extern const char *const hako_seccomp_operators[];
-extern const char *const hako_seccomp_flags[];        /* knownFlags */
-const char *const *hako_seccomp_archs (void);          /* those libseccomp knows */
-bool hako_seccomp_flag_supported (const char *flag);  /* supportedFlags: the running kernel */
+extern const char *const hako_seccomp_flags[];       /* knownFlags */
+const char *const *hako_seccomp_archs (void);        /* those libseccomp knows */
+bool hako_seccomp_flag_supported (const char *flag); /* supportedFlags: the running kernel */
 bool hako_seccomp_enabled (void);
 
 #endif

@@ -140,7 +140,8 @@ check_procfs (const char *path, bool may_be_absent, struct hako_err **err)
     return 0;
   if (may_be_absent && dir_is_empty (fd))
     return 1;
-  return hako_error (err, EINVAL, "`%s` is not procfs (something is mounted over it): refusing to use it", path);
+  return hako_error (err, EINVAL, "`%s` is not procfs (something is mounted over it): refusing to use it",
+                     path);
 }
 
 int
@@ -158,7 +159,8 @@ hako_proc_verify (struct hako_err **err)
   r = fstatfs (fd, &sfs);
   close (fd);
   if (r < 0 || (unsigned long) sfs.f_type != PROC_SUPER_MAGIC)
-    return hako_error (err, EINVAL, "`/proc/self` is not procfs (something is mounted over it): refusing to use it");
+    return hako_error (err, EINVAL,
+                       "`/proc/self` is not procfs (something is mounted over it): refusing to use it");
   if (check_procfs ("/proc/self/fd", false, err) < 0)
     return -1;
   return 0;

@@ -14,9 +14,9 @@
 struct hako_sha256
 {
   uint32_t h[8];
-  uint64_t len;        /* bytes hashed so far */
+  uint64_t len; /* bytes hashed so far */
   uint8_t buf[64];
-  size_t n;            /* bytes in buf */
+  size_t n; /* bytes in buf */
 };
 
 void hako_sha256_init (struct hako_sha256 *c);

@@ -65,8 +65,8 @@ sync_recv (int fd, struct sync_msg *m, int *passed_fd, struct hako_err **err)
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof (u.buf) };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
   ssize_t r;
 
   if (passed_fd)
@@ -101,7 +101,6 @@ sync_expect (int fd, enum sync_type type, struct sync_msg *m, struct hako_err **
   if (sync_recv (fd, m, NULL, err) < 0)
     return -1;
   if (m->type != type)
-    return hako_error (err, EPROTO, "unexpected message %u on the sync socket (wanted %u)",
-                       m->type, type);
+    return hako_error (err, EPROTO, "unexpected message %u on the sync socket (wanted %u)", m->type, type);
   return 0;
 }

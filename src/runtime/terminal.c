@@ -70,8 +70,7 @@ hako_terminal_create (const struct oci_box_size *size, int *master_fd, char slav
     return hako_error (err, errno, "open the pty slave `%s`", slave_path);
   if (size)
     {
-      struct winsize ws = { .ws_row = (unsigned short) size->height,
-                            .ws_col = (unsigned short) size->width };
+      struct winsize ws = { .ws_row = (unsigned short) size->height, .ws_col = (unsigned short) size->width };
       if (ioctl (slave, TIOCSWINSZ, &ws) < 0)
         return hako_error (err, errno, "set the console size %ux%u", (unsigned) size->width,
                            (unsigned) size->height);
@@ -95,8 +94,8 @@ hako_send_fd (int sock, int fd, const void *data, size_t len, struct hako_err **
   } ctl;
   /* A stream socket drops ancillary data sent with no payload byte. */
   struct iovec iov = { .iov_base = len ? (void *) data : &zero, .iov_len = len ? len : 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                        .msg_controllen = sizeof (ctl.buf) };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof (ctl.buf) };
   struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
   ssize_t n;
 
@@ -149,8 +148,8 @@ hako_recv_fd (int sock, int *fd, void *data, size_t len, struct hako_err **err)
     struct cmsghdr align;
   } ctl;
   struct iovec iov = { .iov_base = len ? data : &dummy, .iov_len = len ? len : 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                        .msg_controllen = sizeof (ctl.buf) };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof (ctl.buf) };
   ssize_t n;
 
   *fd = -1;
@@ -197,11 +196,11 @@ hako_console_socket_send (const char *path, int fd, struct hako_err **err)
 struct proxy
 {
   int master;
-  int pidfd;      /* -1: wait for the master to hang up */
-  int sigfd;      /* SIGWINCH */
+  int pidfd; /* -1: wait for the master to hang up */
+  int sigfd; /* SIGWINCH */
   bool stdin_open;
   bool child_exited;
-  char in[4096];  /* stdin bytes the master has not taken yet */
+  char in[4096]; /* stdin bytes the master has not taken yet */
   size_t in_len, in_off;
 };
 
@@ -320,10 +319,8 @@ proxy_step (struct proxy *p, struct hako_err **err)
 
   pfd[nfds++] = (struct pollfd){ .fd = p->master, .events = POLLIN | (p->in_len ? POLLOUT : 0) };
   pfd[nfds++] = (struct pollfd){ .fd = p->sigfd, .events = POLLIN };
-  pfd[nfds++] = (struct pollfd){ .fd = p->pidfd >= 0 && !p->child_exited ? p->pidfd : -1,
-                                 .events = POLLIN };
-  pfd[nfds++] = (struct pollfd){ .fd = p->stdin_open && !p->in_len ? STDIN_FILENO : -1,
-                                 .events = POLLIN };
+  pfd[nfds++] = (struct pollfd){ .fd = p->pidfd >= 0 && !p->child_exited ? p->pidfd : -1, .events = POLLIN };
+  pfd[nfds++] = (struct pollfd){ .fd = p->stdin_open && !p->in_len ? STDIN_FILENO : -1, .events = POLLIN };
   if (poll (pfd, nfds, -1) < 0)
     return errno == EINTR ? 0 : hako_error (err, errno, "poll");
   if (pfd[1].revents)

@@ -10,9 +10,9 @@
 static int
 sysctl_namespace (const char *key)
 {
-  static const char *const ipc_exact[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                           "kernel.sem",    "kernel.shmall", "kernel.shmmax",
-                                           "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+  static const char *const ipc_exact[]
+      = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem", "kernel.shmall",
+          "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
   for (const char *const *k = ipc_exact; *k; k++)
     if (strcmp (key, *k) == 0)
       return OCI_NS_IPC;
@@ -26,8 +26,7 @@ sysctl_namespace (const char *key)
 }
 
 int
-validate_with_namespaces (const struct oci_spec *spec, const struct ns_plan *ns,
-                          struct hako_err **err)
+validate_with_namespaces (const struct oci_spec *spec, const struct ns_plan *ns, struct hako_err **err)
 {
   const struct oci_linux *l = spec->linux_;
   bool uts = ns->new_ns[OCI_NS_UTS] || ns->join[OCI_NS_UTS];
@@ -35,8 +34,7 @@ validate_with_namespaces (const struct oci_spec *spec, const struct ns_plan *ns,
   if (spec->hostname && *spec->hostname && !uts)
     return hako_error (err, 0, "hostname: cannot set the hostname without a private UTS namespace");
   if (spec->domainname && *spec->domainname && !uts)
-    return hako_error (err, 0,
-                       "domainname: cannot set the domainname without a private UTS namespace");
+    return hako_error (err, 0, "domainname: cannot set the domainname without a private UTS namespace");
   for (size_t i = 0; l && i < l->n_sysctl; i++)
     {
       const char *key = l->sysctl[i].key;
@@ -53,7 +51,6 @@ validate_with_namespaces (const struct oci_spec *spec, const struct ns_plan *ns,
                            key, oci_ns_type_name (k));
     }
   if (ns->new_ns[OCI_NS_USER] && l && (l->n_uid_mappings == 0 || l->n_gid_mappings == 0))
-    return hako_error (err, 0,
-                       "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+    return hako_error (err, 0, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
   return 0;
 }

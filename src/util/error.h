@@ -9,8 +9,8 @@
    the user reads one line: "create `web`: mount `proc` on `/proc`: EPERM". */
 struct hako_err
 {
-  int errno_;  /* 0 when the failure has no errno */
-  char *msg;   /* full message, context first; strerror appended on print */
+  int errno_; /* 0 when the failure has no errno */
+  char *msg;  /* full message, context first; strerror appended on print */
 };
 
 /* Set *err (if err is not NULL and *err is empty) and return -1 (or -errno_
@@ -19,8 +19,7 @@ int hako_error (struct hako_err **err, int errno_, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /* Prepend "context: " to an existing error; returns -1. */
-int hako_error_prefix (struct hako_err **err, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+int hako_error_prefix (struct hako_err **err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 /* "msg: strerror(errno)" in a newly allocated string. */
 char *hako_error_string (const struct hako_err *err);

@@ -23,10 +23,9 @@ enum hako_log_format
 /* Log to stderr (default) or to `path` (appended).  The program name prefixes
    text lines on stderr ("hako-runtime: …").  Returns < 0 if the file cannot
    be opened. */
-int hako_log_init (const char *progname, const char *path, enum hako_log_format fmt,
-                   bool debug, struct hako_err **err);
-void hako_log (enum hako_log_level level, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+int hako_log_init (const char *progname, const char *path, enum hako_log_format fmt, bool debug,
+                   struct hako_err **err);
+void hako_log (enum hako_log_level level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /* Log an error record, and also print it on stderr when the log goes to a
    file (a user running the command by hand must see it too). */
 void hako_log_error (const struct hako_err *err);

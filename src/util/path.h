@@ -16,14 +16,12 @@ struct hako_err;
    by a seccomp filter (EPERM from a filter is treated like ENOSYS).
 
    `path` may be absolute or relative; both are taken relative to the root. */
-int hako_open_in_root (int rootfd, const char *path, int flags, mode_t mode,
-                       struct hako_err **err);
+int hako_open_in_root (int rootfd, const char *path, int flags, mode_t mode, struct hako_err **err);
 
 /* The component walk alone (what hako_open_in_root falls back to), exposed so
    the unit tests exercise it on kernels that have openat2.  Same contract;
    errno is set on failure even when `err` is NULL. */
-int hako_open_in_root_fallback (int rootfd, const char *path, int flags, mode_t mode,
-                                struct hako_err **err);
+int hako_open_in_root_fallback (int rootfd, const char *path, int flags, mode_t mode, struct hako_err **err);
 /* Tests only: make every *_in_root function use the walk (true) or go back
    to probing openat2 (false). */
 void hako_open_in_root_force_fallback (bool on);

@@ -131,14 +131,14 @@ static const struct
   const char *name;
   int num;
 } signals[] = {
-  { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },   { "ILL", SIGILL },
-  { "TRAP", SIGTRAP },   { "ABRT", SIGABRT },     { "BUS", SIGBUS },     { "FPE", SIGFPE },
-  { "KILL", SIGKILL },   { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
-  { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },     { "TERM", SIGTERM },   { "CHLD", SIGCHLD },
-  { "CONT", SIGCONT },   { "STOP", SIGSTOP },     { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },
-  { "TTOU", SIGTTOU },   { "URG", SIGURG },       { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },
-  { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },   { "WINCH", SIGWINCH }, { "IO", SIGIO },
-  { "PWR", SIGPWR },     { "SYS", SIGSYS },
+  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "BUS", SIGBUS },     { "FPE", SIGFPE },
+  { "KILL", SIGKILL },     { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
+  { "PIPE", SIGPIPE },     { "ALRM", SIGALRM }, { "TERM", SIGTERM },   { "CHLD", SIGCHLD },
+  { "CONT", SIGCONT },     { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },
+  { "TTOU", SIGTTOU },     { "URG", SIGURG },   { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },
+  { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+  { "PWR", SIGPWR },       { "SYS", SIGSYS },
 };
 
 /* Accept "TERM", "SIGTERM" or "15".  */
@@ -172,12 +172,14 @@ static const struct
   const char *name;
   int resource;
 } rlimits[] = {
-  { "CPU", RLIMIT_CPU },         { "FSIZE", RLIMIT_FSIZE },   { "DATA", RLIMIT_DATA },
-  { "STACK", RLIMIT_STACK },     { "CORE", RLIMIT_CORE },     { "RSS", RLIMIT_RSS },
-  { "NPROC", RLIMIT_NPROC },     { "NOFILE", RLIMIT_NOFILE }, { "MEMLOCK", RLIMIT_MEMLOCK },
-  { "AS", RLIMIT_AS },           { "LOCKS", RLIMIT_LOCKS },   { "SIGPENDING", RLIMIT_SIGPENDING },
-  { "MSGQUEUE", RLIMIT_MSGQUEUE }, { "NICE", RLIMIT_NICE },   { "RTPRIO", RLIMIT_RTPRIO },
-  { "RTTIME", RLIMIT_RTTIME },
+  { "CPU", RLIMIT_CPU },           { "FSIZE", RLIMIT_FSIZE },
+  { "DATA", RLIMIT_DATA },         { "STACK", RLIMIT_STACK },
+  { "CORE", RLIMIT_CORE },         { "RSS", RLIMIT_RSS },
+  { "NPROC", RLIMIT_NPROC },       { "NOFILE", RLIMIT_NOFILE },
+  { "MEMLOCK", RLIMIT_MEMLOCK },   { "AS", RLIMIT_AS },
+  { "LOCKS", RLIMIT_LOCKS },       { "SIGPENDING", RLIMIT_SIGPENDING },
+  { "MSGQUEUE", RLIMIT_MSGQUEUE }, { "NICE", RLIMIT_NICE },
+  { "RTPRIO", RLIMIT_RTPRIO },     { "RTTIME", RLIMIT_RTTIME },
 };
 
 static void
@@ -339,14 +341,22 @@ file_type (mode_t m)
 {
   switch (m & S_IFMT)
     {
-    case S_IFREG: return "file";
-    case S_IFDIR: return "dir";
-    case S_IFCHR: return "chr";
-    case S_IFBLK: return "blk";
-    case S_IFIFO: return "fifo";
-    case S_IFSOCK: return "sock";
-    case S_IFLNK: return "link";
-    default: return "?";
+    case S_IFREG:
+      return "file";
+    case S_IFDIR:
+      return "dir";
+    case S_IFCHR:
+      return "chr";
+    case S_IFBLK:
+      return "blk";
+    case S_IFIFO:
+      return "fifo";
+    case S_IFSOCK:
+      return "sock";
+    case S_IFLNK:
+      return "link";
+    default:
+      return "?";
     }
 }
 
@@ -360,8 +370,8 @@ cmd_stat (int argc, char **argv)
     return usage_error ("stat", "stat FILE");
   if (lstat (argv[1], &st) < 0)
     return fail ("stat `%s`", argv[1]);
-  printf ("%s %04o %u %u %u:%u\n", file_type (st.st_mode), (unsigned) (st.st_mode & 07777),
-          st.st_uid, st.st_gid, major (st.st_rdev), minor (st.st_rdev));
+  printf ("%s %04o %u %u %u:%u\n", file_type (st.st_mode), (unsigned) (st.st_mode & 07777), st.st_uid,
+          st.st_gid, major (st.st_rdev), minor (st.st_rdev));
   return 0;
 }
 
@@ -587,8 +597,8 @@ cmd_recvtty (int argc, char **argv)
   char data[512];
   char control[CMSG_SPACE (sizeof (int))];
   struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                        .msg_controllen = sizeof control };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
   struct cmsghdr *cmsg;
   int lfd, cfd, master = -1;
 

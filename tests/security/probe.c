@@ -52,9 +52,16 @@ static const struct
   const char *name;
   long nr;
 } syscalls[] = {
-  { "getppid", SYS_getppid }, { "getpgid", SYS_getpgid }, { "umask", SYS_umask },
-  { "getpriority", SYS_getpriority }, { "personality", SYS_personality }, { "mkdirat", SYS_mkdirat },
-  { "kill", SYS_kill }, { "dup", SYS_dup }, { "getcwd", SYS_getcwd }, { "sync", SYS_sync },
+  { "getppid", SYS_getppid },
+  { "getpgid", SYS_getpgid },
+  { "umask", SYS_umask },
+  { "getpriority", SYS_getpriority },
+  { "personality", SYS_personality },
+  { "mkdirat", SYS_mkdirat },
+  { "kill", SYS_kill },
+  { "dup", SYS_dup },
+  { "getcwd", SYS_getcwd },
+  { "sync", SYS_sync },
 #ifdef SYS_mkdir
   { "mkdir", SYS_mkdir },
 #endif
@@ -65,11 +72,23 @@ static const struct
   const char *name;
   int value;
 } errnos[] = {
-  { "EPERM", EPERM },     { "ENOENT", ENOENT }, { "EACCES", EACCES },   { "EINVAL", EINVAL },
-  { "ENOSYS", ENOSYS },   { "EROFS", EROFS },   { "EEXIST", EEXIST },   { "ENOMEDIUM", ENOMEDIUM },
-  { "EXDEV", EXDEV },     { "ENXIO", ENXIO },   { "EBADF", EBADF },     { "ESRCH", ESRCH },
-  { "EAFNOSUPPORT", EAFNOSUPPORT }, { "EPROTONOSUPPORT", EPROTONOSUPPORT }, { "ETXTBSY", ETXTBSY },
-  { "ENOTDIR", ENOTDIR }, { "ELOOP", ELOOP },
+  { "EPERM", EPERM },
+  { "ENOENT", ENOENT },
+  { "EACCES", EACCES },
+  { "EINVAL", EINVAL },
+  { "ENOSYS", ENOSYS },
+  { "EROFS", EROFS },
+  { "EEXIST", EEXIST },
+  { "ENOMEDIUM", ENOMEDIUM },
+  { "EXDEV", EXDEV },
+  { "ENXIO", ENXIO },
+  { "EBADF", EBADF },
+  { "ESRCH", ESRCH },
+  { "EAFNOSUPPORT", EAFNOSUPPORT },
+  { "EPROTONOSUPPORT", EPROTONOSUPPORT },
+  { "ETXTBSY", ETXTBSY },
+  { "ENOTDIR", ENOTDIR },
+  { "ELOOP", ELOOP },
 };
 
 static const char *
@@ -395,7 +414,8 @@ main (int argc, char **argv)
     goto usage;
   return 0;
 usage:
-  fprintf (stderr, "usage: probe sys|thread-sys|trap NAME [ARGS] | rawsock | chown F U G | agent SOCK OUT ERRNO"
-                   " | swap DIR N TARGET SECS | grab-exe SECS\n");
+  fprintf (stderr,
+           "usage: probe sys|thread-sys|trap NAME [ARGS] | rawsock | chown F U G | agent SOCK OUT ERRNO"
+           " | swap DIR N TARGET SECS | grab-exe SECS\n");
   return 2;
 }

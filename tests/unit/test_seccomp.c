@@ -59,7 +59,9 @@ test_sha256_vectors (void **state)
 static struct oci_spec *
 spec_with (const char *seccomp_json)
 {
-  char *json = xasprintf ("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"linux\": {\"seccomp\": %s}}", seccomp_json);
+  char *json = xasprintf (
+      "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"linux\": {\"seccomp\": %s}}",
+      seccomp_json);
   struct oci_spec *spec = NULL;
   struct hako_err *err = NULL;
   if (oci_spec_parse (json, strlen (json), "config.json", &spec, &err) < 0)
@@ -87,7 +89,8 @@ static void
 test_errors (void **state)
 {
   (void) state;
-  expect_error ("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}", "linux.seccomp.defaultErrnoRet");
+  expect_error ("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}",
+                "linux.seccomp.defaultErrnoRet");
   expect_error ("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"umask\"], "
                 "\"action\": \"SCMP_ACT_KILL\", \"errnoRet\": 1}]}",
                 "linux.seccomp.syscalls[0].errnoRet");
@@ -105,7 +108,8 @@ test_errors (void **state)
   expect_error ("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\", \"NOPE\"]}",
                 "linux.seccomp.flags[1]: unknown flag \"NOPE\"");
   if (hako_seccomp_enabled ())
-    expect_error ("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_NOPE\"]}",
+    expect_error ("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", "
+                  "\"SCMP_ARCH_NOPE\"]}",
                   "linux.seccomp.architectures[1]: unknown architecture \"SCMP_ARCH_NOPE\"");
 }
 
@@ -164,9 +168,10 @@ test_cache (void **state)
                    "\"no_such_syscall\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 6, \"args\": "
                    "[{\"index\": 0, \"value\": 18, \"op\": \"SCMP_CMP_EQ\"}]}]}";
   /* the same filter, written differently: same entry */
-  const char *f1b = "{ \"syscalls\": [{\"errnoRet\": 6, \"action\": \"SCMP_ACT_ERRNO\", \"names\": [\"umask\", "
-                    "\"no_such_syscall\"], \"args\": [{\"op\": \"SCMP_CMP_EQ\", \"value\": 18, \"index\": 0}]}],"
-                    "\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/ignored\"}";
+  const char *f1b
+      = "{ \"syscalls\": [{\"errnoRet\": 6, \"action\": \"SCMP_ACT_ERRNO\", \"names\": [\"umask\", "
+        "\"no_such_syscall\"], \"args\": [{\"op\": \"SCMP_CMP_EQ\", \"value\": 18, \"index\": 0}]}],"
+        "\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/ignored\"}";
   const char *f2 = "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"umask\"], "
                    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 7}]}";
 
