@@ -28,6 +28,8 @@ static const char usage_text[]
       "  load                  read images from an archive or OCI layout\n"
       "  import FILE|- [REF]   make an image from a root filesystem tarball\n"
       "  image inspect|prune|ls|rm|tag|history|save|load|import|pull|push\n"
+      "  image mount IMAGE [--name ID]   low-level: mount a writable snapshot, print its path\n"
+      "  image umount ID       low-level: unmount and delete a snapshot\n"
       "  login REGISTRY        store credentials\n"
       "  logout REGISTRY       forget credentials\n"
       "  system check          verify every blob and image of the store\n"
@@ -58,14 +60,6 @@ hako_open_store (struct hako_ctx *ctx, struct hako_err **err)
 }
 
 /* ---------- output helpers ---------- */
-
-static uint64_t
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 void
 hako_human_size (uint64_t n, char *buf, size_t len)
@@ -115,56 +109,6 @@ hako_parse_time (const char *s)
   return (int64_t) timegm (&tm);
 }
 
-void
-hako_progress_init (struct hako_progress *p, bool quiet)
-{
-  memset (p, 0, sizeof (*p));
-  p->quiet = quiet;
-  p->tty = isatty (STDOUT_FILENO);
-}
-
-static void
-progress_event (void *ctx, const char *subject, const char *status)
-{
-  struct hako_progress *p = ctx;
-  if (p->quiet)
-    return;
-  if (p->tty)
-    fputs ("\r\033[K", stdout);
-  if (subject)
-    printf ("%s: %s\n", subject, status);
-  else
-    printf ("%s\n", status);
-  fflush (stdout);
-}
-
-struct img_events
-hako_progress_events (struct hako_progress *p)
-{
-  return (struct img_events){ .event = progress_event, .ctx = p };
-}
-
-/* On a terminal, one live line for the blob in flight (bytes, rate-limited
-   to ten redraws a second); elsewhere nothing: the events say enough. */
-void
-hako_progress_bytes (void *ctx, const char *digest, uint64_t done, uint64_t total)
-{
-  struct hako_progress *p = ctx;
-  char a[16], b[16];
-  uint64_t t = now_ms ();
-
-  if (p->quiet || !p->tty || t - p->last_ms < 100)
-    return;
-  p->last_ms = t;
-  hako_human_size (done, a, sizeof (a));
-  hako_human_size (total, b, sizeof (b));
-  const char *hex = strchr (digest, ':');
-  int pct = total ? (int) (done * 100 / total) : 0;
-  printf ("\r\033[K%.12s: %-40.*s %s/%s", hex ? hex + 1 : digest, total ? pct * 40 / 100 : 0,
-          "========================================", a, total ? b : "?");
-  fflush (stdout);
-}
-
 /* ---------- dispatch ---------- */
 
 struct command
@@ -190,11 +134,11 @@ static const struct command top_cmds[] = {
 };
 
 static const struct command image_cmds[] = {
-  { "ls", cmd_images },         { "list", cmd_images },     { "rm", cmd_rmi },
-  { "remove", cmd_rmi },        { "tag", cmd_tag },         { "inspect", cmd_image_inspect },
-  { "prune", cmd_image_prune }, { "history", cmd_history }, { "save", cmd_save },
-  { "load", cmd_load },         { "import", cmd_import },   { "pull", cmd_pull },
-  { "push", cmd_push },
+  { "ls", cmd_images },         { "list", cmd_images },       { "rm", cmd_rmi },
+  { "remove", cmd_rmi },        { "tag", cmd_tag },           { "inspect", cmd_image_inspect },
+  { "prune", cmd_image_prune }, { "history", cmd_history },   { "save", cmd_save },
+  { "load", cmd_load },         { "import", cmd_import },     { "pull", cmd_pull },
+  { "push", cmd_push },         { "mount", cmd_image_mount }, { "umount", cmd_image_umount },
 };
 
 static int

@@ -181,6 +181,7 @@ cmd_import (struct hako_ctx *ctx, int argc, char **argv)
   else
     r = -1;
   free (changes);
+  hako_progress_finish (&p);
   if (r < 0)
     return hako_fail (&err);
   (void) quiet; /* the ID is all import prints */

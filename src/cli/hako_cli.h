@@ -6,6 +6,7 @@
 
 #include "../image/image.h"
 #include "../image/store.h"
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,14 +27,20 @@ int hako_open_store (struct hako_ctx *ctx, struct hako_err **err);
 int hako_fail (struct hako_err **err);
 int hako_usage (const char *cmd, const char *msg);
 
-/* Progress output: docker's "ID: Status" lines; a live byte count on a
-   terminal; nothing with --quiet. */
+/* Progress output: docker's "ID: Status" lines; on a terminal a table
+   with one line per layer (bar, bytes, rate, ETA) redrawn in place;
+   nothing with --quiet.  Thread-safe (parallel downloads). */
+struct hako_progress_row;
 struct hako_progress
 {
   bool quiet, tty;
   uint64_t last_ms;
+  pthread_mutex_t mu;
+  struct hako_progress_row *rows;
+  size_t n_rows, cap, drawn;
 };
 void hako_progress_init (struct hako_progress *p, bool quiet);
+void hako_progress_finish (struct hako_progress *p);
 struct img_events hako_progress_events (struct hako_progress *p);
 void hako_progress_bytes (void *ctx, const char *digest, uint64_t done, uint64_t total);
 
@@ -58,5 +65,7 @@ int cmd_save (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_load (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_import (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_system (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_image_mount (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_image_umount (struct hako_ctx *ctx, int argc, char **argv);
 
 #endif

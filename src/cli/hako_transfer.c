@@ -120,7 +120,9 @@ cmd_pull (struct hako_ctx *ctx, int argc, char **argv)
                               .ev = hako_progress_events (&p) };
   po.reg.progress = hako_progress_bytes;
   po.reg.progress_ctx = &p;
-  if (hako_open_store (ctx, &err) < 0 || img_pull (ctx->store, argv[optind], &po, &id, &err) < 0)
+  r = hako_open_store (ctx, &err) < 0 || img_pull (ctx->store, argv[optind], &po, &id, &err) < 0 ? -1 : 0;
+  hako_progress_finish (&p);
+  if (r < 0)
     return hako_fail (&err);
   if (no.quiet)
     printf ("%s\n", id);
@@ -156,7 +158,11 @@ cmd_push (struct hako_ctx *ctx, int argc, char **argv)
   po.reg.progress = hako_progress_bytes;
   po.reg.progress_ctx = &p;
   const char *dest = optind + 2 == argc ? argv[optind + 1] : NULL;
-  if (hako_open_store (ctx, &err) < 0 || img_push (ctx->store, argv[optind], dest, &po, &digest, &err) < 0)
+  r = hako_open_store (ctx, &err) < 0 || img_push (ctx->store, argv[optind], dest, &po, &digest, &err) < 0
+          ? -1
+          : 0;
+  hako_progress_finish (&p);
+  if (r < 0)
     return hako_fail (&err);
   if (no.quiet)
     printf ("%s\n", digest);

@@ -6,6 +6,7 @@
 #include "image.h"
 #include "digest.h"
 #include "ref.h"
+#include "snapshot.h"
 #include "store.h"
 #include "../util/cleanup.h"
 #include "../util/error.h"
@@ -38,6 +39,12 @@ set_add (struct set *s, const char *d)
   if (s->n == s->cap)
     s->v = xrealloc (s->v, (s->cap = s->cap ? s->cap * 2 : 64) * sizeof (char *));
   s->v[s->n++] = xstrdup (d);
+}
+
+static void
+set_add_cb (void *ctx, const char *d)
+{
+  set_add (ctx, d);
 }
 
 static int
@@ -88,6 +95,9 @@ mark (struct img_store *s, struct set *blobs, struct set *layers, struct hako_er
       img_image_clear (&img);
     }
   img_index_clear (&ix);
+  /* A mounted snapshot keeps its layers even when its image is gone. */
+  if (img_snapshot_for_each_layer (s, set_add_cb, layers, err) < 0)
+    return -1;
   qsort (blobs->v, blobs->n, sizeof (char *), cmp_str);
   qsort (layers->v, layers->n, sizeof (char *), cmp_str);
   return 0;

@@ -17,6 +17,7 @@
 #include "../../src/image/digest.h"
 #include "../../src/image/manifest.h"
 #include "../../src/image/ref.h"
+#include "../../src/image/snapshot.h"
 #include "../../src/image/store.h"
 #include "../../src/util/cleanup.h"
 #include "../../src/util/error.h"
@@ -464,6 +465,40 @@ test_store_ingest_mismatch (void **state)
   hako_error_free (&err);
 }
 
+/* ---------- snapshots ---------- */
+
+static void
+test_snapshot_id (void **state)
+{
+  (void) state;
+  static const char *const good[] = { "a", "c1", "web_1.2-x", "0123456789abcdef", "A.b" };
+  static const char *const bad[]
+      = { "", ".", "..", "../x", "a/b", "-rf", ".hidden", "a b", "a:b", "a,b", NULL };
+  char long_id[130];
+
+  for (size_t i = 0; i < sizeof (good) / sizeof (good[0]); i++)
+    assert_true (img_snapshot_id_valid (good[i]));
+  for (size_t i = 0; bad[i]; i++)
+    assert_false (img_snapshot_id_valid (bad[i]));
+  assert_false (img_snapshot_id_valid (NULL));
+  memset (long_id, 'a', sizeof (long_id));
+  long_id[128] = '\0';
+  assert_true (img_snapshot_id_valid (long_id));
+  long_id[128] = 'a';
+  long_id[129] = '\0';
+  assert_false (img_snapshot_id_valid (long_id));
+}
+
+static void
+test_overlay_mount_no_layers (void **state)
+{
+  (void) state;
+  struct hako_err *err = NULL;
+  assert_true (img_overlay_mount (NULL, 0, "/u", "/w", "/m", &err) < 0);
+  assert_non_null (strstr (err->msg, "no layers"));
+  hako_error_free (&err);
+}
+
 int
 main (void)
 {
@@ -483,6 +518,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_store_put_read, store_setup, store_teardown),
     cmocka_unit_test_setup_teardown (test_store_ingest_resume, store_setup, store_teardown),
     cmocka_unit_test_setup_teardown (test_store_ingest_mismatch, store_setup, store_teardown),
+    cmocka_unit_test (test_snapshot_id),
+    cmocka_unit_test (test_overlay_mount_no_layers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
