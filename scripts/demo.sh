@@ -26,8 +26,8 @@ cd "$work/bundle"
 # Non-interactive: no terminal; a hostname of its own; the script below.
 script='echo "hostname:        $(hostname)"
 echo "my pid:          $$"
-echo "processes:       $(ps -o pid,comm | sed 1d | wc -l) ($(ps -o pid,comm | sed 1d | sed "s/^ *//" | head -3 | tr "\n" " "))"
-echo "mounts:          $(wc -l < /proc/self/mounts) (host has '"$(wc -l < /proc/self/mounts)"')"
+echo "pid 1 is:        $(tr "\0\n" "  " < /proc/1/cmdline | cut -c1-24)..."
+echo "mount table:     its own, $(wc -l < /proc/self/mounts) entries; / is $(grep " / " /proc/self/mounts | cut -d" " -f1,3)"
 echo "net interfaces:  $(ls /sys/class/net | tr "\n" " ")"
 echo "uid:             $(id -u)"'
 jq --arg s "$script" '.process.terminal = false | .hostname = "hako-demo"
