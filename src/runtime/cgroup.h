@@ -211,6 +211,11 @@ int cg_writef (const char *dir, const char *file, const char *what, struct hako_
 /* The file's contents, trailing newline removed; NULL if unreadable. */
 char *cg_read (const char *dir, const char *file);
 bool cg_exists (const char *dir, const char *file);
+/* linux.resources.hugepageLimits: hugetlb.<size>.<limit_file> and, where the
+   kernel has it (5.7+), the reservation file hugetlb.<size>.rsvd.<limit_file>
+   alike (v1: "limit_in_bytes", v2: "max"). */
+int cg_apply_hugetlb (const char *dir, const struct oci_resources *r, const char *limit_file,
+                      struct hako_err **err);
 /* A number; "max" reads as UINT64_MAX.  false if unreadable. */
 bool cg_read_u64 (const char *dir, const char *file, uint64_t *v);
 /* "key value" lines (memory.stat, cpu.stat, ...): the value of `key`. */

@@ -316,3 +316,27 @@ cg_hugepage_sizes (void)
     }
   return v;
 }
+
+int
+cg_apply_hugetlb (const char *dir, const struct oci_resources *r, const char *limit_file,
+                  struct hako_err **err)
+{
+  for (size_t i = 0; i < r->n_hugepage_limits; i++)
+    {
+      const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
+      cleanup_free char *file = xasprintf ("hugetlb.%s.%s", h->page_size, limit_file);
+      cleanup_free char *rsvd = xasprintf ("hugetlb.%s.rsvd.%s", h->page_size, limit_file);
+      if (strchr (h->page_size, '/') || !cg_exists (dir, file))
+        return hako_error (
+            err, EINVAL,
+            "linux.resources.hugepageLimits[%zu].pageSize: `%s` is not a huge page size of this host", i,
+            h->page_size);
+      if (cg_writef (dir, file, "linux.resources.hugepageLimits", err, "%" PRIu64, h->limit) < 0)
+        return -1;
+      /* Reservations count too (5.7+): limit them alike, as runc does. */
+      if (cg_exists (dir, rsvd)
+          && cg_writef (dir, rsvd, "linux.resources.hugepageLimits", err, "%" PRIu64, h->limit) < 0)
+        return -1;
+    }
+  return 0;
+}

@@ -400,24 +400,7 @@ v1_blkio (const char *dir, const struct oci_resources *r, bool update, struct ha
 static int
 v1_hugetlb (const char *dir, const struct oci_resources *r, bool update, struct hako_err **err)
 {
-  for (size_t i = 0; i < r->n_hugepage_limits; i++)
-    {
-      const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
-      cleanup_free char *file = xasprintf ("hugetlb.%s.limit_in_bytes", h->page_size);
-      cleanup_free char *rsvd = xasprintf ("hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
-      if (strchr (h->page_size, '/') || !cg_exists (dir, file))
-        return hako_error (
-            err, EINVAL,
-            "linux.resources.hugepageLimits[%zu].pageSize: `%s` is not a huge page size of this host", i,
-            h->page_size);
-      if (cg_writef (dir, file, "linux.resources.hugepageLimits", err, "%" PRIu64, h->limit) < 0)
-        return -1;
-      /* Reservations count too (5.7+): limit them alike, as runc does. */
-      if (cg_exists (dir, rsvd)
-          && cg_writef (dir, rsvd, "linux.resources.hugepageLimits", err, "%" PRIu64, h->limit) < 0)
-        return -1;
-    }
-  return 0;
+  return cg_apply_hugetlb (dir, r, "limit_in_bytes", err);
 }
 
 static int

@@ -1010,30 +1010,38 @@ wait_forward (pid_t pid, int master, int *code, struct hako_err **err)
     }
 }
 
+void
+foreground_begin (sigset_t *old)
+{
+  sigset_t all;
+
+  /* Block signals before the process exists so none is lost (they wait in
+     wait_forward's signalfd); synchronous faults and the tty stop signals
+     keep their default action.  As the subreaper, a process forked by a
+     joiner is still ours to reap. */
+  sigfillset (&all);
+  sigdelset (&all, SIGSEGV);
+  sigdelset (&all, SIGBUS);
+  sigdelset (&all, SIGILL);
+  sigdelset (&all, SIGFPE);
+  sigdelset (&all, SIGTTOU);
+  sigdelset (&all, SIGTTIN);
+  sigdelset (&all, SIGTSTP);
+  sigprocmask (SIG_BLOCK, &all, old);
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
 int
 hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts *o, bool detach, bool keep,
                     int *exit_code, struct hako_err **err)
 {
   struct created c;
-  sigset_t all, old;
+  sigset_t old;
   int ret = -1;
 
   *exit_code = 0;
   if (!detach)
-    {
-      /* Block signals before the container exists so none is lost; we are
-         the subreaper so a container forked by a joiner is still ours. */
-      sigfillset (&all);
-      sigdelset (&all, SIGSEGV);
-      sigdelset (&all, SIGBUS);
-      sigdelset (&all, SIGILL);
-      sigdelset (&all, SIGFPE);
-      sigdelset (&all, SIGTTOU);
-      sigdelset (&all, SIGTTIN);
-      sigdelset (&all, SIGTSTP);
-      sigprocmask (SIG_BLOCK, &all, &old);
-      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    }
+    foreground_begin (&old);
   if (do_create (rt, o, !detach, &c, err) < 0)
     goto out;
   close (c.dirfd);

@@ -764,7 +764,7 @@ do_exec (const struct hako_runtime *rt, const struct hako_exec_opts *o, int *exi
   struct child_args c = { .seccomp_listener = -1 };
   struct hako_seccomp_prog *seccomp = NULL;
   cleanup_free char *state_json = NULL;
-  sigset_t all, old;
+  sigset_t old;
   bool blocked = false;
   int ret = -1;
 
@@ -806,19 +806,9 @@ do_exec (const struct hako_runtime *rt, const struct hako_exec_opts *o, int *exi
 
   if (!o->detach)
     {
-      /* As run: signals wait in a signalfd for wait_forward, and we are the
-         subreaper so the exec process (the joiner's child) is ours. */
-      sigfillset (&all);
-      sigdelset (&all, SIGSEGV);
-      sigdelset (&all, SIGBUS);
-      sigdelset (&all, SIGILL);
-      sigdelset (&all, SIGFPE);
-      sigdelset (&all, SIGTTOU);
-      sigdelset (&all, SIGTTIN);
-      sigdelset (&all, SIGTSTP);
-      sigprocmask (SIG_BLOCK, &all, &old);
+      /* As run: the exec process (the joiner's child) must be ours. */
+      foreground_begin (&old);
       blocked = true;
-      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
   c.x = &x;
   c.ns = &ns;

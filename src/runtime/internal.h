@@ -6,6 +6,7 @@
    init.c (the container side).  Not a public API. */
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "container.h"
@@ -158,6 +159,9 @@ struct oci_spec *load_saved_spec (int dirfd);
    receive (the caller has blocked them) to `pid`, reap it and store its
    exit code or 128+signal in *code.  We are its parent or subreaper. */
 int wait_forward (pid_t pid, int master, int *code, struct hako_err **err);
+/* Before a foreground run/exec: block the signals wait_forward will relay
+   (the old mask in *old, to restore after) and become the subreaper. */
+void foreground_begin (sigset_t *old);
 /* The error for an args[0] that cannot be exec'd, in runc's words
    (`exec: "X": stat X: no such file or directory`, `... executable file not
    found in $PATH`): docker and podman match these lower-case phrases to

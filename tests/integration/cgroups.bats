@@ -143,7 +143,7 @@ cg_parent_file() {
 	start_with_script 'sh -c "x=\$(head -c 120m /dev/zero | tr \"\\000\" a); echo survived"
 echo "child exit $?"
 exec /init sleep 60'
-	wait_for_line "$BUNDLE/stdout" '^child exit'
+	wait_for_line "$BUNDLE/stdout" "^child exit" 30
 	assert_equal "$(cat "$BUNDLE/stdout")" "child exit 137"
 	run cg_cat memory.oom_control
 	assert_line --regexp '^oom_kill [1-9]'
