@@ -74,10 +74,13 @@ cg_layout_free (struct cg_layout *l)
       free (l->h[i].mountpoint);
       free (l->h[i].root);
       free (l->h[i].controllers);
+      free (l->h[i].own);
     }
   free (l->h);
   memset (l, 0, sizeof (*l));
 }
+
+static char *own_path_in (const char *text, const struct cg_hierarchy *h);
 
 /* One entry per hierarchy (the first mount of each: a hierarchy mounted
    twice is still one set of cgroups). */
@@ -111,6 +114,14 @@ cg_layout_read (struct cg_layout *l, struct hako_err **err)
       v2 |= is_v2;
     }
   hako_mountinfo_free (mi, n);
+  /* One read of /proc/self/cgroup for every hierarchy (it was once per
+     hierarchy per create). */
+  cleanup_free char *self = NULL;
+  struct hako_err *e = NULL;
+  if (hako_read_file (proc_self_cgroup ? proc_self_cgroup : "/proc/self/cgroup", &self, NULL, &e) < 0)
+    hako_error_free (&e);
+  for (size_t i = 0; i < l->n; i++)
+    l->h[i].own = own_path_in (self, &l->h[i]);
   l->mode = v1 && v2 ? CG_MODE_HYBRID : v1 ? CG_MODE_LEGACY : v2 ? CG_MODE_UNIFIED : CG_MODE_NONE;
   return 0;
 }
@@ -131,14 +142,14 @@ same_controllers (const char *a, const char *b)
   return na == nb;
 }
 
-char *
-cg_own_path (const struct cg_hierarchy *h)
+/* Our cgroup in hierarchy `h`, from the text of /proc/self/cgroup. */
+static char *
+own_path_in (const char *text, const struct cg_hierarchy *h)
 {
-  cleanup_fclose FILE *f = fopen (proc_self_cgroup ? proc_self_cgroup : "/proc/self/cgroup", "re");
-  cleanup_free char *line = NULL;
-  size_t cap = 0;
+  cleanup_free char *copy = xstrdup (text ? text : "");
+  char *save = NULL;
 
-  while (f && getline (&line, &cap, f) > 0)
+  for (char *line = strtok_r (copy, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
       char *c1 = strchr (line, ':');
       char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
@@ -146,7 +157,6 @@ cg_own_path (const struct cg_hierarchy *h)
         continue;
       *c2 = '\0';
       char *path = c2 + 1;
-      path[strcspn (path, "\n")] = '\0';
       bool match = h->v2 ? c1[1] == '\0' : c1[1] != '\0' && same_controllers (c1 + 1, h->controllers);
       if (!match)
         continue;
@@ -159,6 +169,12 @@ cg_own_path (const struct cg_hierarchy *h)
       return xstrdup (*path ? path : "/");
     }
   return xstrdup ("/");
+}
+
+char *
+cg_own_path (const struct cg_hierarchy *h)
+{
+  return xstrdup (h->own ? h->own : "/");
 }
 
 /* ---- the record ---- */

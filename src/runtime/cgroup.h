@@ -45,6 +45,7 @@ struct cg_hierarchy
   char *mountpoint;  /* /sys/fs/cgroup/memory */
   char *root;        /* the mount's root within the hierarchy ("/" mostly) */
   char *controllers; /* v1: "cpu,cpuacct", "name=systemd"; v2: "" */
+  char *own;         /* our own cgroup in it, from /proc/self/cgroup (read once) */
   bool v2;
 };
 

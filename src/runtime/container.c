@@ -241,6 +241,7 @@ struct created
   int master; /* pty master kept for a foreground run, else -1 */
   bool our_child;
   struct oci_state *st;
+  struct oci_spec *spec; /* the parsed config, kept so run does not parse it again */
 };
 
 static pid_t
@@ -606,6 +607,8 @@ out_early:
       oci_state_free (c->st);
       c->st = NULL;
     }
+  if (ret == 0)
+    c->spec = steal_pointer (&b.spec);
   bundle_free (&b);
   if (ret < 0)
     hako_error_prefix (err, "create `%s`", o->id);
@@ -620,6 +623,7 @@ hako_container_create (const struct hako_runtime *rt, const struct hako_create_o
     return -1;
   close (c.dirfd);
   oci_state_free (c.st);
+  oci_spec_free (c.spec);
   return 0;
 }
 
@@ -697,8 +701,10 @@ release_fifo (int dirfd, const struct oci_state *st, struct hako_err **err)
   return 0;
 }
 
+/* `known`: the config when the caller has it parsed already (run), else
+   the copy saved at create is read. */
 static int
-do_start (const struct hako_runtime *rt, const char *id, struct hako_err **err)
+do_start (const struct hako_runtime *rt, const char *id, const struct oci_spec *known, struct hako_err **err)
 {
   cleanup_close int dirfd = -1;
   struct oci_state *st = NULL;
@@ -720,10 +726,11 @@ do_start (const struct hako_runtime *rt, const char *id, struct hako_err **err)
   state_set_status (st, "running");
   if (store_write_state (dirfd, st, err) < 0)
     goto out;
-  spec = load_saved_spec (dirfd);
+  if (known == NULL)
+    known = spec = load_saved_spec (dirfd);
   /* runtime.md: a failing poststart hook is a warning; the lifecycle goes on. */
-  if (spec && spec->hooks)
-    run_hooks_warn (spec->hooks->poststart, spec->hooks->n_poststart, "poststart", st);
+  if (known && known->hooks)
+    run_hooks_warn (known->hooks->poststart, known->hooks->n_poststart, "poststart", st);
   ret = 0;
 out:
   if (spec)
@@ -735,7 +742,7 @@ out:
 int
 hako_container_start (const struct hako_runtime *rt, const char *id, struct hako_err **err)
 {
-  if (do_start (rt, id, err) < 0)
+  if (do_start (rt, id, NULL, err) < 0)
     return hako_error_prefix (err, "start `%s`", id);
   return 0;
 }
@@ -885,7 +892,8 @@ wait_gone (pid_t pid, uint64_t start_time)
 }
 
 static int
-do_delete (const struct hako_runtime *rt, const char *id, bool force, struct hako_err **err)
+do_delete (const struct hako_runtime *rt, const char *id, bool force, const struct oci_spec *known,
+           struct hako_err **err)
 {
   cleanup_close int dirfd = -1;
   struct oci_state *st = NULL;
@@ -926,13 +934,14 @@ do_delete (const struct hako_runtime *rt, const char *id, bool force, struct hak
     }
   if (cgroup_destroy (dirfd, err) < 0)
     goto out;
-  spec = load_saved_spec (dirfd);
+  if (known == NULL)
+    known = spec = load_saved_spec (dirfd);
   if (store_remove (rt, id, err) < 0)
     goto out;
-  if (spec && spec->hooks && spec->hooks->n_poststop)
+  if (known && known->hooks && known->hooks->n_poststop)
     {
       state_set_status (st, "stopped");
-      run_hooks_warn (spec->hooks->poststop, spec->hooks->n_poststop, "poststop", st);
+      run_hooks_warn (known->hooks->poststop, known->hooks->n_poststop, "poststop", st);
     }
   ret = 0;
 out:
@@ -945,7 +954,7 @@ out:
 int
 hako_container_delete (const struct hako_runtime *rt, const char *id, bool force, struct hako_err **err)
 {
-  if (do_delete (rt, id, force, err) < 0)
+  if (do_delete (rt, id, force, NULL, err) < 0)
     return hako_error_prefix (err, "delete `%s`", id);
   return 0;
 }
@@ -1046,10 +1055,11 @@ hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts
     goto out;
   close (c.dirfd);
   oci_state_free (c.st);
-  if (hako_container_start (rt, o->id, err) < 0)
+  if (do_start (rt, o->id, c.spec, err) < 0)
     {
       struct hako_err *e = NULL;
-      hako_container_delete (rt, o->id, true, &e);
+      hako_error_prefix (err, "start `%s`", o->id);
+      do_delete (rt, o->id, true, c.spec, &e);
       hako_error_free (&e);
       goto out;
     }
@@ -1062,8 +1072,9 @@ hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts
   if (!keep)
     {
       struct hako_err *e = NULL;
-      if (hako_container_delete (rt, o->id, ret < 0, &e) < 0)
+      if (do_delete (rt, o->id, ret < 0, c.spec, &e) < 0)
         {
+          hako_error_prefix (&e, "delete `%s`", o->id);
           if (ret == 0)
             {
               *err = e;
@@ -1076,6 +1087,8 @@ hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts
 out:
   if (c.master >= 0)
     close (c.master);
+  if (c.spec)
+    oci_spec_free (c.spec);
   if (!detach)
     sigprocmask (SIG_SETMASK, &old, NULL);
   return ret;

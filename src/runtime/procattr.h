@@ -29,6 +29,7 @@ struct hako_err;
 struct hako_caps
 {
   bool present; /* process.capabilities was given */
+  int last_cap; /* the running kernel's last capability, probed once by hako_caps_resolve */
   uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
