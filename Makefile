@@ -8,7 +8,7 @@ TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux iproute2 procps runc py
 	containerd podman conmon docker.io
 BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf musl-tools
 
-.PHONY: all deps test-deps build demo check compat bench unit integration format format-check clean
+.PHONY: all deps test-deps build demo check compat bench bench-image unit integration format format-check clean
 
 all: build
 
@@ -26,7 +26,7 @@ build: $(BUILD)/build.ninja
 
 # Build, make a busybox bundle and run an isolated container.
 demo: deps build
-	@scripts/demo.sh $(BUILD)/hako-runtime
+	@scripts/demo.sh $(BUILD)/hako-runtime $(BUILD)/hako
 
 # Unit + integration tests; ends with "N passed, M failed".
 check: test-deps build
@@ -45,6 +45,15 @@ bench:
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh
 	@bench/profile.sh
+
+# Image pull + unpack: hako vs skopeo+umoci vs podman, against a loopback
+# docker-registry, and one core's gzip -d as the limit:
+# bench/results/image.md.  About a minute; RUNS=N for other than 7 runs.
+IMAGE_BENCH_DEPS = $(RUN_DEPS) docker-registry skopeo umoci podman curl
+bench-image:
+	@scripts/install-deps.sh $(BUILD_DEPS) $(IMAGE_BENCH_DEPS)
+	@$(MAKE) --no-print-directory build
+	@bench/image/pull.sh $(RUNS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,14 +1,21 @@
 #!/bin/sh
 # make demo: run a busybox container with hako-runtime and show that it is
 # isolated: its own hostname, PID 1, its own mount table, no host network
-# interfaces.  Leaves nothing behind.
+# interfaces.  Then the engine: import the same rootfs as an image and run
+# it with `hako run` (foreground, detached with logs, stop, rm).  Leaves
+# nothing behind.
 set -eu
 RT=$(realpath "${1:-build/hako-runtime}")
+HAKO=$(realpath "${2:-build/hako}")
 work=$(mktemp -d /tmp/hako-demo.XXXXXX)
 id="hako-demo-$$"
+export HAKO_STORAGE="$work/storage"
+export HAKO_RUN_ROOT="/run/hako-demo-$$"
 cleanup() {
   "$RT" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  ids=$("$HAKO" ps -aq 2>/dev/null || true)
+  [ -z "$ids" ] || "$HAKO" rm -f $ids >/dev/null 2>&1 || true
+  rm -rf "$work" "$HAKO_RUN_ROOT"
 }
 trap cleanup EXIT INT TERM
 
@@ -39,4 +46,24 @@ echo "--- inside a hako-runtime container ---"
 rc=0
 "$RT" --root "$work/state" run "$id" || rc=$?
 echo "--- exit code $rc ---"
-exit $rc
+[ $rc -eq 0 ] || exit $rc
+
+echo
+echo "--- the engine: an image from the same rootfs, run with hako run ---"
+tar -C "$work/bundle/rootfs" -cf "$work/rootfs.tar" .
+"$HAKO" import -c 'CMD ["sh"]' "$work/rootfs.tar" demo/busybox:latest >/dev/null
+"$HAKO" images
+echo "\$ hako run --rm --hostname box -m 32m demo/busybox sh -c '...'"
+"$HAKO" run --rm --hostname box -m 32m demo/busybox sh -c 'echo "hostname $(hostname), pid $$, $(id)"'
+echo "\$ hako run -d --name ticker demo/busybox ...; hako logs ticker; hako stop ticker"
+"$HAKO" run -d --name ticker demo/busybox sh -c 'trap "echo bye; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done' >/dev/null
+sleep 1
+"$HAKO" ps
+"$HAKO" logs --tail 2 ticker
+"$HAKO" stop ticker >/dev/null
+"$HAKO" ps -a --format '{{.Names}}: {{.Status}}'
+"$HAKO" logs --tail 1 ticker
+"$HAKO" rm ticker >/dev/null
+set +e
+"$HAKO" run --rm demo/busybox sh -c 'exit 7'
+echo "--- hako run exit code $? (the container's) ---"

@@ -15,7 +15,28 @@
 #include <unistd.h>
 
 static const char usage_text[]
-    = "Usage: hako [--storage DIR] [--default-registry HOST] [--debug] COMMAND [ARGS]\n"
+    = "Usage: hako [--storage DIR] [--run-root DIR] [--default-registry HOST] [--debug] COMMAND [ARGS]\n"
+      "\n"
+      "Containers:\n"
+      "  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container\n"
+      "  create [OPTIONS] IMAGE [COMMAND]         create a container\n"
+      "  start [-a] [-i] CONTAINER...             start containers\n"
+      "  stop [-t N] CONTAINER...                 stop: the stop signal, then SIGKILL\n"
+      "  restart, kill [-s SIG], rm [-f] [-v], wait, pause, unpause, rename, attach\n"
+      "  ps [-a] [-q] [--filter K=V] [--format json|table|TEMPLATE]\n"
+      "  logs [-f] [--tail N] [--since T] [-t] CONTAINER\n"
+      "  inspect CONTAINER|IMAGE...\n"
+      "  exec [-i] [-t] [-d] [-e K=V] [-u USER[:GROUP]] [-w DIR] [--privileged] CONTAINER CMD [ARG...]\n"
+      "  top CONTAINER [ps OPTIONS]               the container's processes\n"
+      "  stats [--no-stream] [--format json|table] [CONTAINER...]\n"
+      "  port CONTAINER [PORT]                    published ports (none until networking lands)\n"
+      "  cp [-a] [-L] CONTAINER:SRC DEST|-, cp [-a] [-L] SRC|- CONTAINER:DEST\n"
+      "  export [-o FILE] CONTAINER               the container's filesystem as a tar\n"
+      "  container prune [-f]                     remove all stopped containers\n"
+      "\n"
+      "Volumes:\n"
+      "  volume create [--label K=V] [NAME], volume ls [-q] [--format json], volume inspect NAME...\n"
+      "  volume rm [-f] NAME..., volume prune [-f]\n"
       "\n"
       "Images:\n"
       "  pull IMAGE            fetch an image from a registry\n"
@@ -33,8 +54,12 @@ static const char usage_text[]
       "  login REGISTRY        store credentials\n"
       "  logout REGISTRY       forget credentials\n"
       "  system check          verify every blob and image of the store\n"
+      "  system df             disk usage of images, containers, volumes\n"
+      "  system prune [-a] [-f] [--volumes]   remove what nothing uses\n"
+      "  system info [--format json]          storage, runtime, cgroups, counts, kernel\n"
       "\n"
-      "Storage: --storage DIR, else $HAKO_STORAGE, else /var/lib/hako.\n";
+      "Storage: --storage DIR, else $HAKO_STORAGE, else /var/lib/hako.\n"
+      "Run state (monitors): --run-root DIR, else $HAKO_RUN_ROOT, else /run/hako.\n";
 
 int
 hako_usage (const char *cmd, const char *msg)
@@ -118,19 +143,46 @@ struct command
 };
 
 static const struct command top_cmds[] = {
-  { "pull", cmd_pull },
-  { "push", cmd_push },
-  { "images", cmd_images },
-  { "rmi", cmd_rmi },
-  { "tag", cmd_tag },
-  { "history", cmd_history },
-  { "save", cmd_save },
-  { "load", cmd_load },
-  { "import", cmd_import },
-  { "login", cmd_login },
-  { "logout", cmd_logout },
-  { "system", cmd_system },
-  { "inspect", cmd_image_inspect },
+  { "pull", cmd_pull },       { "push", cmd_push },       { "images", cmd_images },
+  { "rmi", cmd_rmi },         { "tag", cmd_tag },         { "history", cmd_history },
+  { "save", cmd_save },       { "load", cmd_load },       { "import", cmd_import },
+  { "login", cmd_login },     { "logout", cmd_logout },   { "system", cmd_system },
+  { "inspect", cmd_inspect }, { "run", cmd_run },         { "create", cmd_create },
+  { "start", cmd_start },     { "stop", cmd_stop },       { "restart", cmd_restart },
+  { "kill", cmd_kill },       { "rm", cmd_rm },           { "wait", cmd_wait },
+  { "pause", cmd_pause },     { "unpause", cmd_unpause }, { "attach", cmd_attach },
+  { "rename", cmd_rename },   { "ps", cmd_ps },           { "logs", cmd_logs },
+  { "exec", cmd_exec },       { "top", cmd_top },         { "stats", cmd_stats },
+  { "port", cmd_port },       { "cp", cmd_cp },           { "export", cmd_export },
+  { "volume", cmd_volume },   { "info", cmd_info },
+};
+
+static const struct command container_cmds[] = {
+  { "run", cmd_run },
+  { "create", cmd_create },
+  { "start", cmd_start },
+  { "stop", cmd_stop },
+  { "restart", cmd_restart },
+  { "kill", cmd_kill },
+  { "rm", cmd_rm },
+  { "remove", cmd_rm },
+  { "wait", cmd_wait },
+  { "pause", cmd_pause },
+  { "unpause", cmd_unpause },
+  { "attach", cmd_attach },
+  { "rename", cmd_rename },
+  { "ls", cmd_ps },
+  { "list", cmd_ps },
+  { "ps", cmd_ps },
+  { "logs", cmd_logs },
+  { "inspect", cmd_inspect },
+  { "exec", cmd_exec },
+  { "top", cmd_top },
+  { "stats", cmd_stats },
+  { "port", cmd_port },
+  { "cp", cmd_cp },
+  { "export", cmd_export },
+  { "prune", cmd_container_prune },
 };
 
 static const struct command image_cmds[] = {
@@ -155,9 +207,13 @@ int
 main (int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "storage", required_argument, NULL, 's' }, { "default-registry", required_argument, NULL, 'r' },
-    { "debug", no_argument, NULL, 'D' },         { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, 'v' },       { NULL, 0, NULL, 0 },
+    { "storage", required_argument, NULL, 's' },
+    { "default-registry", required_argument, NULL, 'r' },
+    { "debug", no_argument, NULL, 'D' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'v' },
+    { "run-root", required_argument, NULL, 'R' },
+    { NULL, 0, NULL, 0 },
   };
   struct hako_ctx ctx = { 0 };
   bool debug = false;
@@ -165,6 +221,7 @@ main (int argc, char **argv)
   int c;
 
   ctx.default_domain = getenv ("HAKO_DEFAULT_REGISTRY");
+  ctx.run_root = getenv ("HAKO_RUN_ROOT");
   while ((c = getopt_long (argc, argv, "+Dhv", opts, NULL)) != -1)
     switch (c)
       {
@@ -173,6 +230,9 @@ main (int argc, char **argv)
         break;
       case 'r':
         ctx.default_domain = optarg;
+        break;
+      case 'R':
+        ctx.run_root = optarg;
         break;
       case 'D':
         debug = true;
@@ -193,6 +253,8 @@ main (int argc, char **argv)
       return 125;
     }
   ctx.storage = storage ? xstrdup (storage) : img_store_default_root ();
+  if (!ctx.run_root || !*ctx.run_root)
+    ctx.run_root = "/run/hako";
   argc -= optind;
   argv += optind;
   optind = 0; /* commands parse their own options; 0 resets getopt fully */
@@ -201,6 +263,10 @@ main (int argc, char **argv)
     r = argc < 2
             ? hako_usage ("image", "missing subcommand")
             : dispatch (image_cmds, sizeof (image_cmds) / sizeof (image_cmds[0]), &ctx, argc - 1, argv + 1);
+  else if (strcmp (argv[0], "container") == 0)
+    r = argc < 2 ? hako_usage ("container", "missing subcommand")
+                 : dispatch (container_cmds, sizeof (container_cmds) / sizeof (container_cmds[0]), &ctx,
+                             argc - 1, argv + 1);
   else
     r = dispatch (top_cmds, sizeof (top_cmds) / sizeof (top_cmds[0]), &ctx, argc, argv);
   img_store_free (ctx.store);

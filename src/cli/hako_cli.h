@@ -17,7 +17,12 @@ struct hako_ctx
   char *storage;
   const char *default_domain; /* --default-registry / HAKO_DEFAULT_REGISTRY */
   struct img_store *store;    /* opened on first use */
+  const char *run_root;       /* --run-root / HAKO_RUN_ROOT, else /run/hako */
 };
+
+struct eng_ctx;
+/* The engine over the store (opened on first use). */
+int hako_engine (struct hako_ctx *ctx, struct eng_ctx *e, struct hako_err **err);
 
 /* Each command: argv[0] is the command name; returns the exit status. */
 typedef int (*hako_cmd_fn) (struct hako_ctx *ctx, int argc, char **argv);
@@ -67,5 +72,42 @@ int cmd_import (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_system (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_image_mount (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_image_umount (struct hako_ctx *ctx, int argc, char **argv);
+
+/* containers (hako_ctr.c, hako_ps.c) */
+int cmd_run (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_create (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_start (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_stop (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_restart (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_kill (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_rm (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_wait (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_pause (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_unpause (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_attach (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_rename (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_ps (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_logs (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_inspect (struct hako_ctx *ctx, int argc, char **argv);
+
+/* exec, top, stats, port (hako_exec.c); cp, export (hako_cp.c); volume,
+   container prune, system df|prune|info (hako_volume.c) */
+int cmd_exec (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_top (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_stats (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_port (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_cp (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_export (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_volume (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_container_prune (struct hako_ctx *ctx, int argc, char **argv);
+/* argv[0] is df, prune or info; -1 for another subcommand. */
+int cmd_system_engine (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_info (struct hako_ctx *ctx, int argc, char **argv);
+
+/* --format templates ({{.Field}}, {{.A.B}}, {{json .}}) over a JSON object,
+   one line; the header of a "table TEMPLATE" (the field names). */
+struct json_t;
+void hako_print_template (const char *tmpl, struct json_t *obj);
+void hako_print_template_header (const char *tmpl);
 
 #endif

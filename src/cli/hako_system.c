@@ -36,8 +36,11 @@ int
 cmd_system (struct hako_ctx *ctx, int argc, char **argv)
 {
   if (argc < 2)
-    return hako_usage ("system", "expected a subcommand: check");
+    return hako_usage ("system", "expected a subcommand: check, df, prune, info");
   if (strcmp (argv[1], "check") == 0 && argc == 2)
     return system_check (ctx);
-  return hako_usage ("system", "unknown subcommand (supported: check)");
+  int r = cmd_system_engine (ctx, argc - 1, argv + 1);
+  if (r >= 0)
+    return r;
+  return hako_usage ("system", "unknown subcommand (supported: check, df, prune, info)");
 }

@@ -18,6 +18,7 @@ enum
   OPT_CREDS,
   OPT_PLATFORM,
   OPT_PASSWORD_STDIN,
+  OPT_FROM_REPO,
 };
 
 /* Options every registry command takes. */
@@ -52,6 +53,7 @@ parse_net (const char *cmd, int argc, char **argv, struct net_opts *o)
     { "username", required_argument, NULL, 'u' },
     { "password", required_argument, NULL, 'p' },
     { "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+    { "from-repo", required_argument, NULL, OPT_FROM_REPO },
     { NULL, 0, NULL, 0 },
   };
   int c;
@@ -74,6 +76,11 @@ parse_net (const char *cmd, int argc, char **argv, struct net_opts *o)
         break;
       case OPT_PASSWORD_STDIN:
         o->password_stdin = true;
+        break;
+      case OPT_FROM_REPO:
+        if (strcmp (cmd, "push") != 0)
+          return hako_usage (cmd, "--from-repo is a push option");
+        o->reg.mount_from = optarg;
         break;
       case 'q':
         o->quiet = true;

@@ -13,7 +13,17 @@ struct hako_err;
    Lookups also read, in order, $REGISTRY_AUTH_FILE,
    $XDG_RUNTIME_DIR/containers/auth.json and $DOCKER_CONFIG/config.json
    (~/.docker/config.json), so a `docker login` or `podman login` is used
-   too.  Credential helpers (credsStore) are not supported. */
+   too.
+
+   Credential helpers, as docker has them, in any of these files:
+   "credHelpers": {"REGISTRY": "NAME"} for one registry, "credsStore":
+   "NAME" for all the others.  hako runs `docker-credential-NAME get` (from
+   PATH) with the registry address on stdin ("https://index.docker.io/v1/"
+   for Docker Hub) and reads {"Username": …, "Secret": …}.  A helper that
+   answers "credentials not found" means no credentials (the file's own
+   auths entry then, for credsStore); a missing or failing helper is an
+   error naming the helper and the file.  Identity tokens (Username
+   "<token>") are not supported. */
 char *img_auth_default_path (void);
 
 /* 0 with *user and *pass set when found, 1 when there are none, -1 on error. */

@@ -83,6 +83,7 @@ img_index_read (struct img_store *s, struct img_index *ix, struct hako_err **err
   json_error_t jerr;
   ix->v = NULL;
   ix->n = 0;
+  ix->lock_fd = -1; /* a reader holds no lock: img_index_clear must not close one */
   if (access (path, F_OK) < 0 && errno == ENOENT)
     return 0;
   json_t *root = json_load_file (path, JSON_REJECT_DUPLICATES, &jerr);

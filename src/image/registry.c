@@ -20,12 +20,16 @@
 #define ERR_BODY_MAX (64u << 10)
 #define MANIFEST_MAX (4u << 20)
 #define FETCH_TRIES 3
+#define CHUNK_DEFAULT (16ull << 20)
+#define MOUNT_TRIES 3
 
 struct img_reg
 {
   CURL *curl;
   char *domain, *repo, *base;
   bool insecure, push;
+  bool no_chunks;      /* the registry refused a PATCH: whole blobs only */
+  uint64_t chunk_size; /* blobs above this go up in chunks; 0: never */
   char *user, *pass;
   char *auth; /* the whole "Authorization: …" header once known */
   struct img_reg_opts o;
@@ -36,6 +40,8 @@ struct resp
 {
   long status;
   char *content_type, *location, *www_auth, *content_range;
+  char *range;        /* an upload's progress: "0-END" */
+  uint64_t chunk_min; /* OCI-Chunk-Min-Length */
 };
 
 /* Where a response body goes: the store (a blob) when the status is a
@@ -54,11 +60,12 @@ struct xfer
   uint64_t total;
 };
 
+/* What a request sends: `size` bytes of mem, or of fd from `base`. */
 struct body
 {
   int fd;
   const char *mem;
-  uint64_t size, off;
+  uint64_t base, size, off;
 };
 
 static void
@@ -68,6 +75,7 @@ resp_clear (struct resp *r)
   free (r->location);
   free (r->www_auth);
   free (r->content_range);
+  free (r->range);
   memset (r, 0, sizeof (*r));
 }
 
@@ -121,6 +129,13 @@ on_header (char *line, size_t size, size_t nitems, void *ctx)
     free (x->resp.www_auth), x->resp.www_auth = v;
   else if ((v = header_value (line, n, "Content-Range")))
     free (x->resp.content_range), x->resp.content_range = v;
+  else if ((v = header_value (line, n, "Range")))
+    free (x->resp.range), x->resp.range = v;
+  else if ((v = header_value (line, n, "OCI-Chunk-Min-Length")))
+    {
+      x->resp.chunk_min = strtoull (v, NULL, 10);
+      free (v);
+    }
   return n;
 }
 
@@ -192,7 +207,7 @@ on_read (char *buf, size_t size, size_t nitems, void *ctx)
     memcpy (buf, b->mem + b->off, want);
   else
     {
-      ssize_t r = pread (b->fd, buf, want, (off_t) b->off);
+      ssize_t r = pread (b->fd, buf, want, (off_t) (b->base + b->off));
       if (r <= 0)
         return CURL_READFUNC_ABORT;
       want = (size_t) r;
@@ -255,15 +270,18 @@ setup (struct img_reg *r, const char *method, const char *url, struct curl_slist
       if (strcmp (method, "HEAD") == 0)
         curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
     }
-  else if (strcmp (method, "PUT") == 0 || strcmp (method, "POST") == 0)
+  else if (strcmp (method, "DELETE") == 0)
+    curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "DELETE");
+  else
     {
+      /* PUT, POST, PATCH: always a Content-Length, 0 for an empty body */
       b->off = 0;
       curl_easy_setopt (c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt (c, CURLOPT_READFUNCTION, on_read);
       curl_easy_setopt (c, CURLOPT_READDATA, b);
       curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) b->size);
-      if (strcmp (method, "POST") == 0)
-        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "POST");
+      if (strcmp (method, "PUT") != 0)
+        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
     }
 }
 
@@ -350,24 +368,50 @@ registry_error (struct xfer *x)
   return out;
 }
 
+static char *
+append_scope (struct img_reg *r, char *q, const char *scope)
+{
+  char *esc = curl_easy_escape (r->curl, scope, 0);
+  char *next = xasprintf ("%s&scope=%s", q, esc);
+  curl_free (esc);
+  free (q);
+  return next;
+}
+
+/* "&scope=…" for our repository, then for each scope the challenge names
+   that is not ours: a cross-repository mount also needs pull on the source
+   repository, and the registry's challenge says so. */
+static char *
+scope_query (struct img_reg *r, const char *challenge)
+{
+  cleanup_free char *asked = challenge_param (challenge, "scope");
+  /* login has no repository: a token without scope only proves the password */
+  cleanup_free char *own
+      = *r->repo ? xasprintf ("repository:%s:%s", r->repo, r->push ? "pull,push" : "pull") : NULL;
+  char *q = own ? append_scope (r, xstrdup (""), own) : xstrdup ("");
+  char *save = NULL;
+
+  for (char *s = asked ? strtok_r (asked, " ", &save) : NULL; s; s = strtok_r (NULL, " ", &save))
+    if (own == NULL || strcmp (s, own) != 0)
+      q = append_scope (r, q, s);
+  return q;
+}
+
 static int
 fetch_token (struct img_reg *r, const char *challenge, struct hako_err **err)
 {
   cleanup_free char *realm = challenge_param (challenge, "realm");
   cleanup_free char *service = challenge_param (challenge, "service");
-  cleanup_free char *scope = xasprintf ("repository:%s:%s", r->repo, r->push ? "pull,push" : "pull");
   struct xfer x = { 0 };
   int ret = -1;
 
   if (realm == NULL)
     return hako_error (err, 0, "registry %s: Bearer challenge without a realm", r->domain);
   char *esc_service = curl_easy_escape (r->curl, service ? service : "", 0);
-  char *esc_scope = curl_easy_escape (r->curl, scope, 0);
-  /* login has no repository: a token without scope only proves the password */
-  cleanup_free char *url = xasprintf ("%s%sservice=%s%s%s", realm, strchr (realm, '?') ? "&" : "?",
-                                      esc_service, *r->repo ? "&scope=" : "", *r->repo ? esc_scope : "");
+  cleanup_free char *scopes = scope_query (r, challenge);
+  cleanup_free char *url
+      = xasprintf ("%s%sservice=%s%s", realm, strchr (realm, '?') ? "&" : "?", esc_service, scopes);
   curl_free (esc_service);
-  curl_free (esc_scope);
   cleanup_free char *saved_auth = steal_pointer (&r->auth);
   if (r->user)
     {
@@ -499,6 +543,8 @@ img_reg_clone (const struct img_reg *r)
   c->base = xstrdup (r->base);
   c->insecure = r->insecure;
   c->push = r->push;
+  c->no_chunks = r->no_chunks;
+  c->chunk_size = r->chunk_size;
   c->user = r->user ? xstrdup (r->user) : NULL;
   c->pass = r->pass ? xstrdup (r->pass) : NULL;
   c->auth = r->auth ? xstrdup (r->auth) : NULL;
@@ -533,6 +579,57 @@ ping (struct img_reg *r, struct xfer *x, struct hako_err **err)
   return -1;
 }
 
+/* "16M", "512k", "1048576"; 0 turns chunked uploads off. */
+static int
+parse_size (const char *s, uint64_t *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull (s, &end, 10);
+  if (errno || end == s || *s == '-')
+    return -1;
+  int shift = 0;
+  switch (*end)
+    {
+    case 'k':
+    case 'K':
+      shift = 10;
+      break;
+    case 'm':
+    case 'M':
+      shift = 20;
+      break;
+    case 'g':
+    case 'G':
+      shift = 30;
+      break;
+    case '\0':
+      break;
+    default:
+      return -1;
+    }
+  if (shift && (*++end == 'i' || *end == 'I'))
+    end++;
+  if (shift && (*end == 'b' || *end == 'B'))
+    end++;
+  if (*end != '\0' || v > (UINT64_MAX >> shift))
+    return -1;
+  *out = (uint64_t) v << shift;
+  return 0;
+}
+
+static int
+chunk_size_setting (uint64_t *out, struct hako_err **err)
+{
+  const char *env = getenv ("HAKO_PUSH_CHUNK_SIZE");
+  *out = CHUNK_DEFAULT;
+  if (env == NULL || *env == '\0')
+    return 0;
+  if (parse_size (env, out) < 0)
+    return hako_error (err, EINVAL, "HAKO_PUSH_CHUNK_SIZE=`%s`: not a size (bytes, or with K, M, G)", env);
+  return 0;
+}
+
 int
 img_reg_open (const char *domain, const char *repo, const struct img_reg_opts *o, bool push,
               struct img_reg **out, struct hako_err **err)
@@ -550,6 +647,8 @@ img_reg_open (const char *domain, const char *repo, const struct img_reg_opts *o
   r->push = push;
   r->insecure = !o->tls_verify || is_insecure_host (domain);
   r->curl = curl_easy_init ();
+  if (push && chunk_size_setting (&r->chunk_size, err) < 0)
+    goto fail;
   if (o->user)
     {
       r->user = xstrdup (o->user);
@@ -730,44 +829,197 @@ img_reg_fetch_blob (struct img_reg *r, struct img_store *s, const char *digest, 
   return -1;
 }
 
+/* ---------- blob uploads ---------- */
+
+/* Upload URLs come from Location headers, relative or absolute; each answer
+   names the URL of the next request (it may carry the session's state). */
 static char *
-upload_url (struct img_reg *r, const char *location, const char *digest)
+absolute_url (struct img_reg *r, const char *location)
 {
-  char *esc = curl_easy_escape (r->curl, digest, 0);
-  const char *sep = strchr (location, '?') ? "&" : "?";
-  char *url = strstr (location, "://") ? xasprintf ("%s%sdigest=%s", location, sep, esc)
-                                       : xasprintf ("%s%s%sdigest=%s", r->base, location, sep, esc);
-  curl_free (esc);
-  return url;
+  return strstr (location, "://") ? xstrdup (location) : xasprintf ("%s%s", r->base, location);
 }
 
-int
-img_reg_push_blob (struct img_reg *r, int fd, const char *digest, int64_t size, struct hako_err **err)
+static char *
+with_digest (struct img_reg *r, const char *url, const char *digest)
 {
-  cleanup_free char *start = xasprintf ("%s/v2/%s/blobs/uploads/", r->base, r->repo);
+  char *esc = curl_easy_escape (r->curl, digest, 0);
+  char *out = xasprintf ("%s%sdigest=%s", url, strchr (url, '?') ? "&" : "?", esc);
+  curl_free (esc);
+  return out;
+}
+
+/* POST …/blobs/uploads/, with ?mount=&from= when `from` is given.
+   1: mounted (201); 0: an upload session at *url; -1: error. */
+static int
+start_upload (struct img_reg *r, const char *digest, const char *from, char **url, uint64_t *chunk_min,
+              struct hako_err **err)
+{
+  cleanup_free char *post = NULL;
   struct body none = { .fd = -1 };
   struct xfer x = { 0 };
-  int ret = request (r, "POST", start, NULL, &x, &none, err);
 
-  if (ret == 0 && (x.resp.status != 202 || x.resp.location == NULL))
+  if (from)
+    {
+      char *esc_d = curl_easy_escape (r->curl, digest, 0);
+      char *esc_f = curl_easy_escape (r->curl, from, 0);
+      post = xasprintf ("%s/v2/%s/blobs/uploads/?mount=%s&from=%s", r->base, r->repo, esc_d, esc_f);
+      curl_free (esc_d);
+      curl_free (esc_f);
+    }
+  else
+    post = xasprintf ("%s/v2/%s/blobs/uploads/", r->base, r->repo);
+  int ret = request (r, "POST", post, NULL, &x, &none, err);
+  if (ret == 0 && from && x.resp.status == 201)
+    ret = 1;
+  else if (ret == 0 && (x.resp.status != 202 || x.resp.location == NULL))
     {
       cleanup_free char *why = registry_error (&x);
       ret = hako_error (err, 0, "start upload of %s: %s", digest, why);
     }
-  if (ret == 0)
+  else if (ret == 0)
     {
-      cleanup_free char *url = upload_url (r, x.resp.location, digest);
-      const char *extra[] = { "Content-Type: application/octet-stream", NULL };
-      struct body b = { .fd = fd, .size = (uint64_t) size };
-      x.digest = digest;
-      x.total = (uint64_t) size;
-      ret = request (r, "PUT", url, extra, &x, &b, err);
-      if (ret == 0 && x.resp.status != 201)
-        {
-          cleanup_free char *why = registry_error (&x);
-          ret = hako_error (err, 0, "upload %s: %s", digest, why);
-        }
+      *url = absolute_url (r, x.resp.location);
+      *chunk_min = x.resp.chunk_min;
     }
   xfer_clear (&x);
   return ret;
+}
+
+/* A session we give up on: the registry would drop it after a while anyway
+   (the spec asks clients to say so, and to ignore failures). */
+static void
+cancel_upload (struct img_reg *r, const char *url)
+{
+  struct xfer x = { 0 };
+  struct hako_err *e = NULL;
+  if (request (r, "DELETE", url, NULL, &x, NULL, &e) < 0)
+    hako_error_free (&e);
+  xfer_clear (&x);
+}
+
+/* The closing PUT ?digest=, with the bytes from `off` to the end (none
+   after a chunked upload). */
+static int
+finish_upload (struct img_reg *r, int fd, const char *digest, uint64_t off, uint64_t size, const char *url,
+               struct hako_err **err)
+{
+  cleanup_free char *put = with_digest (r, url, digest);
+  const char *extra[] = { "Content-Type: application/octet-stream", NULL };
+  struct body b = { .fd = fd, .base = off, .size = size - off };
+  struct xfer x = { .digest = digest, .total = size, .asked_offset = off };
+  int ret = request (r, "PUT", put, off < size ? extra : NULL, &x, &b, err);
+
+  if (ret == 0 && x.resp.status != 201)
+    {
+      cleanup_free char *why = registry_error (&x);
+      ret = hako_error (err, 0, "upload %s: %s", digest, why);
+    }
+  xfer_clear (&x);
+  return ret;
+}
+
+/* PATCH chunks of `chunk` bytes, in order, each with its Content-Range, each
+   at the URL the previous answer named.  The registry acknowledges with
+   Range: 0-END; an answer that does not match what was sent is an error,
+   not something to guess around.  1 when the registry refuses the first
+   chunk: the caller uploads the blob whole instead. */
+static int
+upload_chunks (struct img_reg *r, int fd, const char *digest, uint64_t size, uint64_t chunk, char **url,
+               struct hako_err **err)
+{
+  const char *ctype = "Content-Type: application/octet-stream";
+
+  for (uint64_t off = 0; off < size;)
+    {
+      uint64_t n = size - off < chunk ? size - off : chunk;
+      char crange[64];
+      snprintf (crange, sizeof (crange), "Content-Range: %llu-%llu", (unsigned long long) off,
+                (unsigned long long) (off + n - 1));
+      const char *extra[] = { ctype, crange, NULL };
+      struct body b = { .fd = fd, .base = off, .size = n };
+      struct xfer x = { .digest = digest, .total = size, .asked_offset = off };
+      unsigned long long end = ~0ull;
+
+      log_debug ("upload %s: PATCH bytes %s of %llu", digest, crange + 15, (unsigned long long) size);
+      int ret = request (r, "PATCH", *url, extra, &x, &b, err);
+      if (ret == 0 && x.resp.status != 202 && off == 0 && x.resp.status != 416)
+        {
+          cleanup_free char *why = registry_error (&x);
+          log_info ("registry %s refused a chunked upload (%s): uploading blobs whole", r->domain, why);
+          xfer_clear (&x);
+          return 1;
+        }
+      if (ret == 0 && (x.resp.status != 202 || x.resp.location == NULL))
+        {
+          cleanup_free char *why = registry_error (&x);
+          ret = hako_error (err, 0, "upload %s: chunk %s: %s", digest, crange + 15, why);
+        }
+      else if (ret == 0 && x.resp.range
+               && (sscanf (x.resp.range, "%*u-%llu", &end) != 1 || end != off + n - 1))
+        ret = hako_error (err, 0, "upload %s: chunk %s: the registry acknowledged `Range: %s`", digest,
+                          crange + 15, x.resp.range);
+      if (ret == 0)
+        {
+          free (*url);
+          *url = absolute_url (r, x.resp.location);
+        }
+      xfer_clear (&x);
+      if (ret < 0)
+        return -1;
+      off += n;
+    }
+  return finish_upload (r, fd, digest, size, size, *url, err);
+}
+
+int
+img_reg_push_blob (struct img_reg *r, int fd, const char *digest, int64_t size, const char *const *mount_from,
+                   char **mounted_from, struct hako_err **err)
+{
+  cleanup_free char *url = NULL;
+  uint64_t chunk_min = 0;
+  size_t n_from = 0;
+
+  if (mounted_from)
+    *mounted_from = NULL;
+  while (mount_from && mount_from[n_from] && n_from < MOUNT_TRIES)
+    n_from++;
+  /* Each refused mount opens a session (202): the last one is used for the
+     upload, the others are cancelled.  A mount the credentials do not
+     allow (no pull on the source) is no reason to fail the push. */
+  for (size_t i = 0; i < n_from && url == NULL; i++)
+    {
+      struct hako_err *e = NULL;
+      int m = start_upload (r, digest, mount_from[i], &url, &chunk_min, &e);
+      if (m == 1)
+        {
+          if (mounted_from)
+            *mounted_from = xstrdup (mount_from[i]);
+          return 0;
+        }
+      if (m < 0)
+        {
+          log_debug ("mount %s from %s: %s", digest, mount_from[i], e->msg);
+          hako_error_free (&e);
+        }
+      else if (i + 1 < n_from)
+        {
+          cancel_upload (r, url);
+          free (steal_pointer (&url));
+        }
+    }
+  if (url == NULL && start_upload (r, digest, NULL, &url, &chunk_min, err) < 0)
+    return -1;
+  uint64_t chunk = r->chunk_size > chunk_min ? r->chunk_size : chunk_min;
+  if (r->chunk_size && !r->no_chunks && (uint64_t) size > chunk)
+    {
+      int c = upload_chunks (r, fd, digest, (uint64_t) size, chunk, &url, err);
+      if (c <= 0)
+        return c;
+      r->no_chunks = true;
+      cancel_upload (r, url);
+      free (steal_pointer (&url));
+      if (start_upload (r, digest, NULL, &url, &chunk_min, err) < 0)
+        return -1;
+    }
+  return finish_upload (r, fd, digest, 0, (uint64_t) size, url, err);
 }

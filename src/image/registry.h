@@ -15,7 +15,15 @@ struct img_store;
    $HAKO_INSECURE_REGISTRIES (comma-separated host[:port]).  Auth: on a 401
    with "WWW-Authenticate: Bearer" a token is fetched from the realm (with
    the stored Basic credentials, if any); on "Basic" the credentials are
-   sent as they are. */
+   sent as they are.
+
+   Push: a blob larger than the chunk size goes up in chunks of that size
+   (POST, PATCH with Content-Range per chunk, PUT ?digest=), so that no
+   request is larger than that (proxies in front of registries often cap
+   request bodies); a registry that refuses the first PATCH gets whole
+   blobs (POST, PUT) from then on.  The chunk size is $HAKO_PUSH_CHUNK_SIZE
+   (bytes, or with a K, M or G suffix; 0: never chunk), default 16M, raised
+   to the registry's OCI-Chunk-Min-Length when that is larger. */
 struct img_reg_opts
 {
   bool tls_verify;
@@ -24,6 +32,10 @@ struct img_reg_opts
   /* called while a blob moves: bytes done of total (total 0: unknown) */
   void (*progress) (void *ctx, const char *digest, uint64_t done, uint64_t total);
   void *progress_ctx;
+  /* push: a repository of the destination registry that may already hold
+     the blobs ("team/base" or "REGISTRY/team/base"): they are mounted from
+     it, not uploaded (`hako push --from-repo`). */
+  const char *mount_from;
 };
 
 struct img_reg;
@@ -51,7 +63,13 @@ int img_reg_blob_exists (struct img_reg *r, const char *digest, int64_t *size, s
 /* Download into the store (resuming a partial download with Range). */
 int img_reg_fetch_blob (struct img_reg *r, struct img_store *s, const char *digest, int64_t size,
                         struct hako_err **err);
-/* Monolithic upload: POST for a session, PUT ?digest= with the bytes. */
-int img_reg_push_blob (struct img_reg *r, int fd, const char *digest, int64_t size, struct hako_err **err);
+/* Upload `size` bytes of fd (chunked or whole, see above).  With
+   `mount_from` (NULL-terminated repository paths of this registry, the
+   first three are tried) a cross-repository mount is asked first:
+   POST ?mount=DIGEST&from=REPO; a 201 means the registry linked the blob
+   it has, and *mounted_from (optional) names the repository; a 202 is a
+   plain upload session, used for the upload. */
+int img_reg_push_blob (struct img_reg *r, int fd, const char *digest, int64_t size,
+                       const char *const *mount_from, char **mounted_from, struct hako_err **err);
 
 #endif

@@ -310,12 +310,63 @@ img_snapshot_remove (struct img_store *s, const char *id, struct hako_err **err)
   struct stat st;
   if (lstat (dir, &st) < 0)
     return hako_error (err, errno, "snapshot `%s`", id);
-  /* Stacked mounts (a second `mount` on the same ID by hand) all go. */
+  /* Stacked mounts (a second `mount` on the same ID by hand) all go;
+     detached, not synced: what is below is deleted next. */
   while (is_mounted (dir, merged))
-    if (umount2 (merged, UMOUNT_NOFOLLOW) < 0)
+    if (umount2 (merged, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
       return hako_error (err, errno, "snapshot `%s`: umount `%s`", id, merged);
   if (hako_rm_rf (dir, err) < 0)
     return hako_error_prefix (err, "snapshot `%s`: remove", id);
+  return 0;
+}
+
+int
+img_snapshot_unmount (struct img_store *s, const char *id, struct hako_err **err)
+{
+  if (!img_snapshot_id_valid (id))
+    return hako_error (err, EINVAL, "invalid snapshot ID `%s`", id);
+  cleanup_free char *dir = snapshot_dir (s, id);
+  cleanup_free char *merged = hako_path_join (dir, "merged");
+  while (is_mounted (dir, merged))
+    if (umount2 (merged, UMOUNT_NOFOLLOW) < 0)
+      return hako_error (err, errno, "snapshot `%s`: umount `%s`", id, merged);
+  return 0;
+}
+
+int
+img_snapshot_mount (struct img_store *s, const char *id, char **merged_out, struct hako_err **err)
+{
+  if (!img_snapshot_id_valid (id))
+    return hako_error (err, EINVAL, "invalid snapshot ID `%s`", id);
+  cleanup_free char *dir = snapshot_dir (s, id);
+  cleanup_free char *merged = hako_path_join (dir, "merged");
+  cleanup_free char *upper = hako_path_join (dir, "upper");
+  cleanup_free char *work = hako_path_join (dir, "work");
+  cleanup_free char *layers_file = hako_path_join (dir, "layers");
+  cleanup_free char *list = NULL;
+  size_t len = 0;
+  if (!is_mounted (dir, merged))
+    {
+      if (hako_read_file (layers_file, &list, &len, err) < 0)
+        return hako_error_prefix (err, "snapshot `%s`", id);
+      size_t n = 0;
+      char **lower = NULL;
+      char *save = NULL;
+      for (char *d = strtok_r (list, "\n", &save); d; d = strtok_r (NULL, "\n", &save))
+        {
+          cleanup_free char *layer = img_store_layer_path (s, d);
+          lower = xrealloc (lower, (n + 1) * sizeof (char *));
+          lower[n++] = hako_path_join (layer, "diff");
+        }
+      int r = img_overlay_mount ((const char *const *) lower, n, upper, work, merged, err);
+      for (size_t i = 0; i < n; i++)
+        free (lower[i]);
+      free (lower);
+      if (r < 0)
+        return hako_error_prefix (err, "snapshot `%s`", id);
+    }
+  if (merged_out)
+    *merged_out = steal_ptr (&merged);
   return 0;
 }
 

@@ -35,6 +35,11 @@ int img_snapshot_create (struct img_store *s, const char *query, const char *def
 int img_overlay_mount (const char *const *lower, size_t n, const char *upper, const char *work,
                        const char *merged, struct hako_err **err);
 
+/* Mount an existing snapshot again (no-op when mounted) / unmount it,
+   keeping its upper dir: a stopped container keeps its changes. */
+int img_snapshot_mount (struct img_store *s, const char *id, char **merged_out, struct hako_err **err);
+int img_snapshot_unmount (struct img_store *s, const char *id, struct hako_err **err);
+
 /* Unmount (if mounted) and delete everything of the snapshot. */
 int img_snapshot_remove (struct img_store *s, const char *id, struct hako_err **err);
 

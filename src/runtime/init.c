@@ -155,7 +155,12 @@ static bool
 is_executable (const char *path)
 {
   struct stat st;
-  return stat (path, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0111);
+  if (stat (path, &st) < 0)
+    return false;
+  if (S_ISREG (st.st_mode) && (st.st_mode & 0111))
+    return true;
+  errno = EACCES; /* there, but not an executable file: 126, not 127 */
+  return false;
 }
 
 /* Fail `create` (not the later exec) when process.args[0] cannot be found,

@@ -26,11 +26,13 @@ setup_file() {
 		scope=\$(echo "\$q" | tr '&' '\n' | sed -n 's/^scope=//p')
 		b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 		now=\$(date +%s)
-		access='[]'
-		if [ -n "\$scope" ]; then
+		# every scope asked for is granted (a mount asks for two)
+		access=
+		for scope in \$scope; do
 			type=\${scope%%:*}; rest=\${scope#*:}; name=\${rest%:*}; actions=\${rest##*:}
-			access="[{\\"type\\":\\"\$type\\",\\"name\\":\\"\$name\\",\\"actions\\":[\\"\$(echo "\$actions" | sed 's/,/","/g')\\"]}]"
-		fi
+			access="\$access\${access:+,}{\\"type\\":\\"\$type\\",\\"name\\":\\"\$name\\",\\"actions\\":[\\"\$(echo "\$actions" | sed 's/,/","/g')\\"]}"
+		done
+		access="[\$access]"
 		h=\$(printf '{"typ":"JWT","alg":"RS256","x5c":["%s"]}' "$x5c" | b64url)
 		c=\$(printf '{"iss":"hako-test-issuer","sub":"$USER_","aud":"hako-test","exp":%d,"nbf":%d,"iat":%d,"jti":"%s","access":%s}' \\
 			\$((now + 600)) \$((now - 60)) \$now "\$now\$\$" "\$access" | b64url)
@@ -122,4 +124,102 @@ auth_flow() {
 	HAKO_STORAGE=$BATS_TEST_TMPDIR/s3 run hako pull "$REGISTRY/auth/docker:1"
 	assert_failure
 	assert_output --partial "authentication failed"
+}
+
+@test "Bearer token auth: a mount asks for pull on the source repository as well" {
+	registry_address token
+	hako login -u "$USER_" -p "$PASS_" "$REGISTRY" >/dev/null
+	run hako push busybox:1 "$REGISTRY/auth/src:1"
+	assert_success
+	assert_line --regexp '^[0-9a-f]{12}: Pushed$'
+	run hako push busybox:1 "$REGISTRY/auth/dst:1"
+	assert_success
+	assert_line --regexp '^[0-9a-f]{12}: Mounted from auth/src$'
+}
+
+# A credential helper docker-credential-$1 in $BATS_TEST_TMPDIR/bin (put
+# first in PATH): it logs its arguments and stdin, then runs $2.
+make_helper() {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	cat >"$BATS_TEST_TMPDIR/bin/docker-credential-$1" <<-SH
+		#!/bin/sh
+		server=\$(cat)
+		echo "\$* \$server" >>"$BATS_TEST_TMPDIR/helper.log"
+		$2
+	SH
+	chmod +x "$BATS_TEST_TMPDIR/bin/docker-credential-$1"
+	export PATH=$BATS_TEST_TMPDIR/bin:$PATH
+}
+
+docker_config() {
+	mkdir -p "$HOME/.docker"
+	echo "$1" >"$HOME/.docker/config.json"
+}
+
+@test "credHelpers: the registry's helper gives the credentials" {
+	registry_address basic
+	make_helper hakotest "printf '{\"ServerURL\":\"%s\",\"Username\":\"$USER_\",\"Secret\":\"$PASS_\"}' \"\$server\""
+	docker_config "{\"credHelpers\":{\"$REGISTRY\":\"hakotest\"},\"auths\":{\"$REGISTRY\":{}}}"
+	run hako push busybox:1 "$REGISTRY/helper/bb:1"
+	assert_success
+	# `get` with the registry on stdin, no newline
+	[ "$(cat "$BATS_TEST_TMPDIR/helper.log")" = "get $REGISTRY" ]
+	HAKO_STORAGE=$BATS_TEST_TMPDIR/s2 run hako pull "$REGISTRY/helper/bb:1"
+	assert_success
+	# a helper for another registry is not asked
+	rm "$BATS_TEST_TMPDIR/helper.log"
+	docker_config '{"credHelpers":{"elsewhere.example":"hakotest"}}'
+	HAKO_STORAGE=$BATS_TEST_TMPDIR/s3 run hako pull "$REGISTRY/helper/bb:1"
+	assert_failure
+	assert_output --partial "authentication required"
+	[ ! -e "$BATS_TEST_TMPDIR/helper.log" ]
+}
+
+@test "credsStore: the store gives the credentials; 'not found' means none" {
+	registry_address basic
+	make_helper hakostore "
+		[ \"\$server\" = '$REGISTRY' ] || { echo 'credentials not found in native keychain'; exit 1; }
+		echo '{\"Username\":\"$USER_\",\"Secret\":\"$PASS_\"}'"
+	docker_config '{"credsStore":"hakostore"}'
+	run hako push busybox:1 "$REGISTRY/store/bb:1"
+	assert_success
+	# a registry the store has nothing for: anonymous, and the registry says no
+	registry_address token
+	run hako push busybox:1 "$REGISTRY/store/bb:1"
+	assert_failure
+	assert_output --partial "hako login"
+	run cat "$BATS_TEST_TMPDIR/helper.log"
+	assert_line "get $(cat "$BATS_FILE_TMPDIR/basic/address")"
+	assert_line "get $REGISTRY"
+	# the file's own auths entry when the store has none
+	docker_config "{\"credsStore\":\"hakostore\",\"auths\":{\"$REGISTRY\":{\"auth\":\"$(printf '%s:%s' "$USER_" "$PASS_" | base64 -w0)\"}}}"
+	run hako push busybox:1 "$REGISTRY/store/bb:1"
+	assert_success
+}
+
+@test "a credential helper that fails or is missing is a clear error" {
+	registry_address basic
+	make_helper broken "echo 'error: the keychain is locked'; exit 3"
+	docker_config '{"credsStore":"broken"}'
+	run hako push busybox:1 "$REGISTRY/helper/bb:1"
+	assert_failure
+	assert_output --partial "credsStore in \`$HOME/.docker/config.json\`: \`docker-credential-broken get\` for $REGISTRY failed (exit status 3): error: the keychain is locked"
+	HAKO_STORAGE=$BATS_TEST_TMPDIR/s2 run hako pull "$REGISTRY/helper/bb:1"
+	assert_failure
+	assert_output --partial "docker-credential-broken get"
+
+	docker_config "{\"credHelpers\":{\"$REGISTRY\":\"nosuch\"}}"
+	run hako push busybox:1 "$REGISTRY/helper/bb:1"
+	assert_failure
+	assert_output --partial "credHelpers in \`$HOME/.docker/config.json\`: credential helper \`docker-credential-nosuch\` is not installed (not found in PATH)"
+
+	make_helper garbled "echo 'not json'"
+	docker_config '{"credsStore":"garbled"}'
+	run hako push busybox:1 "$REGISTRY/helper/bb:1"
+	assert_failure
+	assert_output --partial "\`docker-credential-garbled get\` for $REGISTRY: its answer is not JSON"
+
+	# explicit credentials need no helper
+	run hako push --creds "$USER_:$PASS_" busybox:1 "$REGISTRY/helper/bb:1"
+	assert_success
 }
