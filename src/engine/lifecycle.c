@@ -3,6 +3,7 @@
    bundle), start (spawn the monitor), kill, stop, wait, remove. */
 #include "engine.h"
 #include "internal.h"
+#include "network.h"
 #include "rt.h"
 #include "volume.h"
 #include "../image/image.h"
@@ -507,6 +508,7 @@ void
 eng_runtime_cleanup (const struct eng_ctx *e, struct eng_ctr *c, bool unmount)
 {
   struct hako_err *err = NULL;
+  eng_net_detach (e, c);
   if (eng_rt_delete (e, c, &err) < 0)
     {
       if (err->errno_ != ENOENT && !strstr (err->msg, "does not exist"))

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "internal.h"
 #include "logfile.h"
+#include "network.h"
 #include "rt.h"
 #include "../image/snapshot.h"
 #include "../image/store.h"
@@ -559,6 +560,8 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
       m->out = m->master;
     }
   loopback_up (pid);
+  if (eng_net_attach (&m->e, m->c, pid, &err) < 0)
+    goto fail_created;
 
   cleanup_free char *sock = eng_attach_path (&m->e, id);
   m->listen = listen_at (sock, &err);
