@@ -10,6 +10,8 @@
 #include "hako-config.h"
 #include "hako-commit.h"
 #include <getopt.h>
+#include <jansson.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,14 @@ default_root (void)
 int
 main (int argc, char **argv)
 {
+  /* jansson seeds its hash function from /dev/urandom (an open, a read and
+     a close per run) unless given a seed: one getrandom instead.  0 makes
+     it fall back to its own way. */
+  size_t seed = 0;
+  if (getrandom (&seed, sizeof (seed), GRND_NONBLOCK) != (ssize_t) sizeof (seed))
+    seed = 0;
+  json_object_seed (seed);
+
   static const struct option opts[] = {
     { "root", required_argument, NULL, 'r' },
     { "log", required_argument, NULL, 'l' },
@@ -169,9 +179,11 @@ main (int argc, char **argv)
       return 1;
     }
   /* The commands that put a process into a container run from a sealed
-     copy of the binary (CVE-2019-5736, runtime/security.h). */
-  if ((strcmp (name, "create") == 0 || strcmp (name, "run") == 0 || strcmp (name, "exec") == 0)
-      && hako_exe_seal (argv, &err) < 0)
+     copy of the binary (CVE-2019-5736, runtime/security.h); create and run
+     only when the config needs it, decided once it is read. */
+  if (strcmp (name, "create") == 0 || strcmp (name, "run") == 0)
+    hako_exe_seal_defer (argv);
+  else if (strcmp (name, "exec") == 0 && hako_exe_seal (argv, &err) < 0)
     {
       hako_log_error (err);
       return 1;

@@ -24,11 +24,18 @@
 static int
 kernel_last_cap (void)
 {
-  int cap = 0;
+  int lo = 0, hi = 63; /* CAP_CHOWN (0) always exists */
 
-  while (cap < 63 && prctl (PR_CAPBSET_READ, cap + 1, 0, 0, 0) >= 0)
-    cap++;
-  return cap;
+  /* A binary search: six calls, not forty. */
+  while (lo < hi)
+    {
+      int mid = (lo + hi + 1) / 2;
+      if (prctl (PR_CAPBSET_READ, mid, 0, 0, 0) >= 0)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+  return lo;
 }
 
 static int
@@ -141,17 +148,16 @@ drop_bounding (uint64_t keep, int last, struct hako_err **err)
     {
       if (keep & (UINT64_C (1) << cap))
         continue;
-      /* Only drop what is there: an already-dropped cap needs no privilege. */
-      if (prctl (PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
-        continue;
-      if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+      /* Dropping needs CAP_SETPCAP even for a cap that is not there: only
+         a cap still in the set is worth an error. */
+      if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && prctl (PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
         return hako_error (err, errno, "drop %s from the bounding set", cap_label (cap, buf));
     }
   return 0;
 }
 
 static int
-set_ambient (uint64_t ambient, struct hako_err **err)
+set_ambient (uint64_t ambient, uint64_t raisable, struct hako_err **err)
 {
   char buf[32];
 
@@ -170,10 +176,11 @@ set_ambient (uint64_t ambient, struct hako_err **err)
       /* EPERM: the cap is not in both permitted and inheritable, which the
          kernel requires of an ambient cap.  runc's default spec asks for
          exactly that (ambient without inheritable) and runc skips it
-         silently; so do we, with a debug line. */
-      if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+         silently; so do we, with a debug line (and without asking the
+         kernel when the sets just given already say so). */
+      if (!(raisable & (UINT64_C (1) << cap)) || prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
         {
-          if (errno == EPERM)
+          if (!(raisable & (UINT64_C (1) << cap)) || errno == EPERM)
             {
               log_debug ("ambient %s not raised: not in permitted and inheritable", cap_label (cap, buf));
               continue;
@@ -198,5 +205,5 @@ hako_apply_capabilities (const struct hako_caps *caps, struct hako_err **err)
     return hako_error (err, errno, "capset effective=%#llx permitted=%#llx inheritable=%#llx",
                        (unsigned long long) want.effective, (unsigned long long) want.permitted,
                        (unsigned long long) want.inheritable);
-  return set_ambient (caps->ambient, err);
+  return set_ambient (caps->ambient, caps->permitted & caps->inheritable, err);
 }

@@ -77,6 +77,7 @@ cg_layout_free (struct cg_layout *l)
       free (l->h[i].own);
     }
   free (l->h);
+  hako_mountinfo_free (l->mounts, l->n_mounts);
   memset (l, 0, sizeof (*l));
 }
 
@@ -99,6 +100,13 @@ cg_layout_read (struct cg_layout *l, struct hako_err **err)
       bool is_v2 = strcmp (mi[i].fstype, "cgroup2") == 0;
       if (!is_v2 && strcmp (mi[i].fstype, "cgroup") != 0)
         continue;
+      /* Kept for the container's own cgroup mounts (cgroup_mount_plan). */
+      l->mounts = xrealloc (l->mounts, (l->n_mounts + 1) * sizeof (*l->mounts));
+      l->mounts[l->n_mounts++] = (struct hako_mountinfo){ .root = xstrdup (mi[i].root),
+                                                          .mountpoint = xstrdup (mi[i].mountpoint),
+                                                          .fstype = xstrdup (mi[i].fstype),
+                                                          .source = xstrdup (mi[i].source),
+                                                          .super_opts = xstrdup (mi[i].super_opts) };
       cleanup_free char *ctrl = is_v2 ? xstrdup ("") : v1_controllers (mi[i].super_opts);
       bool dup = false;
       for (size_t j = 0; j < l->n && !dup; j++)
@@ -464,6 +472,17 @@ mkdir_record (const char *base, const char *rel, bool cpuset, FILE *created, str
   cleanup_free char *copy = xstrdup (rel);
   char *save = NULL;
 
+  /* The parents exist but for the first container below them: the leaf
+     alone, then the walk when that says ENOENT. */
+  cleanup_free char *leaf = hako_path_join (base, rel);
+  if (strcmp (leaf, base) != 0 && mkdir (leaf, 0755) == 0)
+    {
+      fprintf (created, "%s\n", leaf);
+      if (cpuset)
+        cg_v1_cpuset_inherit (leaf);
+      return 0;
+    }
+
   for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
     {
       char *next = hako_path_join (path, c);
@@ -505,10 +524,11 @@ check_cgroups_path (const char *p, struct hako_err **err)
 }
 
 /* Create the directories, recording each one; the record is written even
-   on failure so that cleanup removes what was made. */
+   on failure so that cleanup removes what was made.  The leaves go into
+   `s` (whose layout is `l`), as cg_set_load would read them back. */
 static int
 create_dirs (int dirfd, const struct cg_layout *l, const char *cgroups_path, const char *id, char **resolved,
-             struct hako_err **err)
+             struct cg_set *s, struct hako_err **err)
 {
   cleanup_free char *buf = NULL;
   size_t blen = 0;
@@ -522,8 +542,10 @@ create_dirs (int dirfd, const struct cg_layout *l, const char *cgroups_path, con
         *resolved = xstrdup (rel);
       bool cpuset = !l->h[i].v2 && cg_list_has (l->h[i].controllers, "cpuset");
       ret = mkdir_record (l->h[i].mountpoint, rel, cpuset, created, err);
-      cleanup_free char *leaf = hako_path_join (l->h[i].mountpoint, rel);
+      char *leaf = hako_path_join (l->h[i].mountpoint, rel);
       fprintf (created, "L %s\n", leaf);
+      s->leaf = xrealloc (s->leaf, (s->n + 1) * sizeof (*s->leaf));
+      s->leaf[s->n++] = (struct cg_leaf){ .dir = leaf, .h = &l->h[i] };
     }
   fclose (created);
   cleanup_close int fd = openat (dirfd, HAKO_CGROUPS_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -533,42 +555,146 @@ create_dirs (int dirfd, const struct cg_layout *l, const char *cgroups_path, con
 }
 
 int
-cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
-                char **resolved, struct hako_err **err)
+cgroup_prepare_set (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
+                    char **resolved, struct cg_set **out, struct hako_err **err)
 {
   const char *cgroups_path = spec->linux_ ? spec->linux_->cgroups_path : NULL;
   const struct oci_resources *r = spec->linux_ ? spec->linux_->resources : NULL;
-  struct cg_layout l;
-  struct cg_set s;
+  struct cg_set *s;
 
   *resolved = NULL;
+  if (out)
+    *out = NULL;
   if (rt->cgroup_manager == HAKO_CGROUP_DISABLED)
     return 0;
-  if (check_cgroups_path (cgroups_path, err) < 0 || cg_layout_read (&l, err) < 0)
+  if (check_cgroups_path (cgroups_path, err) < 0)
     return -1;
-  int ret = create_dirs (dirfd, &l, cgroups_path, id, resolved, err);
-  cg_layout_free (&l);
-  if (ret == 0)
-    ret = cg_set_load (dirfd, &s, err);
-  if (ret < 0)
+  /* The mount table and /proc/self/cgroup are read once per create: the
+     set built here serves the resources, the join, CLONE_INTO_CGROUP and
+     the container's cgroup mounts. */
+  s = xzalloc (sizeof (*s));
+  if (cg_layout_read (&s->layout, err) < 0)
     {
-      free (*resolved);
-      *resolved = NULL;
+      free (s);
       return -1;
     }
-  const char *mnt;
-  const char *v2 = cg_v2_dir (&s, &mnt);
-  if (v2 && s.unified)
-    cg_v2_enable_all (mnt, v2);
-  if (r)
-    ret = apply_resources (&s, r, false, err);
-  cg_set_free (&s);
+  s->unified = s->layout.mode == CG_MODE_UNIFIED;
+  int ret = create_dirs (dirfd, &s->layout, cgroups_path, id, resolved, s, err);
+  if (ret == 0)
+    {
+      const char *mnt;
+      const char *v2 = cg_v2_dir (s, &mnt);
+      if (v2 && s->unified)
+        cg_v2_enable_all (mnt, v2);
+      if (r)
+        ret = apply_resources (s, r, false, err);
+    }
+  if (ret < 0 || out == NULL)
+    cgroup_set_release (s);
+  else
+    *out = s;
   if (ret < 0)
     {
       free (*resolved);
       *resolved = NULL;
     }
   return ret;
+}
+
+int
+cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
+                char **resolved, struct hako_err **err)
+{
+  return cgroup_prepare_set (rt, dirfd, id, spec, resolved, NULL, err);
+}
+
+void
+cgroup_set_release (struct cg_set *s)
+{
+  if (s == NULL)
+    return;
+  cg_set_free (s);
+  free (s);
+}
+
+int
+cgroup_clone_fd_of (const struct cg_set *s)
+{
+  /* Only where v2 is the whole story: on a hybrid host the v1 hierarchies
+     need cgroup_enter anyway. */
+  const char *d = s && s->unified ? cg_v2_dir (s, NULL) : NULL;
+  return d ? open (d, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+int
+cgroup_enter_set (const struct cg_set *s, pid_t pid, struct hako_err **err)
+{
+  char spid[32];
+
+  snprintf (spid, sizeof (spid), "%d", pid);
+  for (size_t i = 0; s && i < s->n; i++)
+    if (cg_write (s->leaf[i].dir, "cgroup.procs", spid, NULL, err) < 0)
+      return hako_error_prefix (err, "join cgroup `%s`", s->leaf[i].dir);
+  return 0;
+}
+
+/* The hierarchy mounted at `m`, by cgroup version and controllers. */
+static const struct cg_hierarchy *
+hierarchy_of_mount (const struct cg_layout *l, const struct hako_mountinfo *m)
+{
+  bool v2 = strcmp (m->fstype, "cgroup2") == 0;
+  cleanup_free char *ctrl = v2 ? xstrdup ("") : v1_controllers (m->super_opts);
+
+  for (size_t i = 0; i < l->n; i++)
+    if (l->h[i].v2 == v2 && same_controllers (l->h[i].controllers, ctrl))
+      return &l->h[i];
+  return NULL;
+}
+
+int
+cgroup_mount_plan (const struct cg_set *s, struct hako_cg_mount **out, size_t *n)
+{
+  static const char root[] = "/sys/fs/cgroup/";
+  struct hako_cg_mount *v = NULL;
+  size_t cnt = 0;
+
+  *out = NULL;
+  *n = 0;
+  for (size_t i = 0; s && i < s->layout.n_mounts; i++)
+    {
+      const struct hako_mountinfo *m = &s->layout.mounts[i];
+      const char *name = m->mountpoint + sizeof (root) - 1;
+      if (strncmp (m->mountpoint, root, sizeof (root) - 1) != 0 || *name == '\0' || strchr (name, '/'))
+        continue;
+      const struct cg_hierarchy *h = hierarchy_of_mount (&s->layout, m);
+      const char *leaf = NULL;
+      for (size_t j = 0; h && j < s->n; j++)
+        if (s->leaf[j].h == h)
+          leaf = s->leaf[j].dir;
+      /* A hierarchy mounted twice (this mount is not the one the leaf was
+         made under): the container process works it out itself. */
+      if (h == NULL || leaf == NULL || strcmp (h->mountpoint, m->mountpoint) != 0)
+        {
+          hako_cg_mounts_free (v, cnt);
+          return -1;
+        }
+      v = xrealloc (v, (cnt + 1) * sizeof (*v));
+      v[cnt++] = (struct hako_cg_mount){ .name = xstrdup (name), .source = xstrdup (leaf) };
+    }
+  *out = v;
+  *n = cnt;
+  return 0;
+}
+
+void
+hako_cg_mounts_free (struct hako_cg_mount *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (v[i].name);
+      free (v[i].source);
+    }
+  free (v);
 }
 
 int

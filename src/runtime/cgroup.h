@@ -49,11 +49,15 @@ struct cg_hierarchy
   bool v2;
 };
 
+struct hako_mountinfo;
+
 struct cg_layout
 {
   struct cg_hierarchy *h;
   size_t n;
   enum cg_mode mode;
+  struct hako_mountinfo *mounts; /* every cgroup and cgroup2 mount, in mount order */
+  size_t n_mounts;
 };
 
 int cg_layout_read (struct cg_layout *l, struct hako_err **err);

@@ -3,7 +3,9 @@
    create, start, run, state, list, kill, delete.  The container side, from
    clone to execve, is init.c. */
 #include "internal.h"
+#include "execstub.h"
 #include "hooks.h"
+#include "security.h"
 #include "terminal.h"
 #include "../util/cleanup.h"
 #include "../util/log.h"
@@ -88,16 +90,40 @@ hako_parse_signal (const char *s, int *sig, struct hako_err **err)
   return hako_error (err, 0, "unknown signal `%s`", s);
 }
 
+/* The UTC date of a day count since 1970-01-01, in the proleptic Gregorian
+   calendar: years of 400-year eras starting in March, so that the leap day
+   is the last day of a year. */
+static void
+utc_date (long long days, long long *year, int *month, int *day)
+{
+  long long z = days + 719468; /* days since 0000-03-01 */
+  long long era = (z >= 0 ? z : z - 146096) / 146097;
+  long long doe = z - era * 146097;                                      /* [0, 146096] */
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+  long long mp = (5 * doy + 2) / 153;                                    /* March = 0 */
+
+  *day = (int) (doy - (153 * mp + 2) / 5 + 1);
+  *month = (int) (mp < 10 ? mp + 3 : mp - 9);
+  *year = yoe + era * 400 + (*month <= 2);
+}
+
 static char *
 now_rfc3339 (void)
 {
   struct timespec ts;
-  struct tm tm;
-  char buf[64];
+  long long year;
+  int month, day;
+
   clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+  /* Not gmtime_r or strftime: glibc loads the time zone file on the first
+     call of either, three syscalls and a parse for a UTC string. */
+  long long days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
+  if (secs < 0)
+    secs += 86400, days--;
+  utc_date (days, &year, &month, &day);
+  return xasprintf ("%04lld-%02d-%02dT%02lld:%02lld:%02lld.%09ldZ", year, month, day, secs / 3600,
+                    secs / 60 % 60, secs % 60, ts.tv_nsec);
 }
 
 /* ---- loading the bundle ---- */
@@ -356,8 +382,6 @@ create_handshake (const struct hako_runtime *rt, const struct hako_create_opts *
   const struct oci_hooks *hooks = b->spec->hooks;
   struct sync_msg m;
 
-  if (sync_send (sock, SYNC_GO, c->pid, NULL) < 0)
-    return hako_error (err, errno, "start the container process");
   for (;;)
     {
       int fd = -1;
@@ -388,6 +412,10 @@ create_handshake (const struct hako_runtime *rt, const struct hako_create_opts *
             }
           break;
         case SYNC_READY:
+          /* Returning now would let the caller learn the pid while the
+             process still runs the runtime's image: wait for its exec. */
+          if (m.pid == SYNC_READY_STUB)
+            return sync_wait_eof (sock, err);
           return 0;
         default:
           if (fd >= 0)
@@ -485,8 +513,35 @@ listen_fds_count (void)
   return n > 0 ? n : 0;
 }
 
+/* Whether the container process may leave the runtime's image through the
+   exec stub instead of the runtime re-executing itself from a sealed copy
+   (execstub.h has the reasoning). */
+static bool
+can_use_execstub (const struct oci_spec *spec, const struct init_args *a)
+{
+  const struct oci_hooks *h = spec->hooks;
+  bool nnp = spec->process->no_new_privileges;
+  const void *insns;
+  unsigned short len;
+  unsigned long flags;
+
+  if (!hako_execstub_supported ())
+    return false;
+  /* A joined (or the host's) pid namespace has other processes in it. */
+  if (!a->ns.new_ns[OCI_NS_PID] || a->ns.join[OCI_NS_PID])
+    return false;
+  if (h && h->n_start_container)
+    return false;
+  /* A filter that comes last is loaded by the stub: it must not need the
+     capabilities the stub's exec leaves behind, nor a notify fd sent. */
+  if (a->seccomp && hako_seccomp_load_last (nnp, a->caps.effective)
+      && (!nnp || !hako_seccomp_prog_bpf (a->seccomp, &insns, &len, &flags)))
+    return false;
+  return true;
+}
+
 static int
-do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool foreground,
+do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool foreground, bool run,
            struct created *c, struct hako_err **err)
 {
   struct bundle b = { 0 };
@@ -495,6 +550,9 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
   int sv[2] = { -1, -1 };
   int ret = -1;
   cleanup_free char *cgpath = NULL;
+  struct cg_set *cgs = NULL;
+  struct hako_cg_mount *cg_mounts = NULL;
+  size_t n_cg_mounts = 0;
   cleanup_free char *seccomp_cache = hako_path_join (rt->root, ".seccomp-cache");
   struct hako_seccomp_prog *seccomp = NULL;
 
@@ -514,18 +572,28 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
      anything is created: a bad profile fails create with nothing to undo. */
   if (b.spec->linux_ && hako_seccomp_prepare (b.spec->linux_->seccomp, seccomp_cache, &seccomp, err) < 0)
     goto out_early;
+  /* CVE-2019-5736: the stub, or else the deferred re-exec (security.h). */
+  a.seccomp = seccomp;
+  if (hako_exe_exposed ())
+    {
+      a.exec_stub = can_use_execstub (b.spec, &a);
+      if (!a.exec_stub && hako_exe_seal_deferred (err) < 0)
+        goto out_early;
+    }
 
   c->dirfd = store_create (rt, o->id, err);
   if (c->dirfd < 0)
     goto out_early;
   c->st = state_new (o->id, &b, geteuid ());
-  if (write_file_at (c->dirfd, "config.json", b.config_json, b.config_len, err) < 0
-      || store_write_state (c->dirfd, c->st, err) < 0)
+  /* state.json is first written with the pid, after clone: until then
+     `state` says the container does not exist (as runc's does), and a
+     delete of a create killed before it cleans up what `cgroups` records. */
+  if (write_file_at (c->dirfd, "config.json", b.config_json, b.config_len, err) < 0)
     goto fail;
   a.fifo_fd = create_fifo (c->dirfd, err);
   if (a.fifo_fd < 0)
     goto fail;
-  if (cgroup_prepare (rt, c->dirfd, o->id, b.spec, &cgpath, err) < 0)
+  if (cgroup_prepare_set (rt, c->dirfd, o->id, b.spec, &cgpath, &cgs, err) < 0)
     goto fail;
   c->st->cgroup_path = steal_pointer (&cgpath);
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -548,16 +616,24 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
                                         .new_cgroupns = a.ns.new_ns[OCI_NS_CGROUP],
                                         .new_netns = a.ns.new_ns[OCI_NS_NETWORK],
                                         .new_pidns = a.ns.new_ns[OCI_NS_PID] };
+  /* Without a cgroup namespace the container process binds the cgroups
+     made here: tell it where, rather than have it read the tables again. */
+  if (!a.rootfs.new_cgroupns && cgs && cgroup_mount_plan (cgs, &cg_mounts, &n_cg_mounts) == 0)
+    {
+      a.rootfs.cg_mounts = cg_mounts;
+      a.rootfs.n_cg_mounts = n_cg_mounts;
+      a.rootfs.have_cg_mounts = true;
+    }
   a.state = c->st;
-  a.seccomp = seccomp;
   a.seccomp_listener = -1;
+  a.stub_fd = -1;
   if (!a.ns.new_ns[OCI_NS_MOUNT] && !a.ns.join[OCI_NS_MOUNT])
     {
       hako_error (err, 0, "linux.namespaces: a mount namespace is required");
       goto fail;
     }
 
-  a.cgroup_fd = cgroup_clone_fd (c->dirfd);
+  a.cgroup_fd = cgroup_clone_fd_of (cgs);
   c->pid = spawn (&a, sv[0], nsfds, &c->our_child, err);
   if (a.cgroup_fd >= 0)
     close (a.cgroup_fd);
@@ -570,8 +646,14 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
     }
   if (a.ns.new_ns[OCI_NS_USER] && ns_write_id_maps (c->pid, b.spec, geteuid () != 0, err) < 0)
     goto fail;
-  if (cgroup_enter (c->dirfd, c->pid, err) < 0)
+  if (cgroup_enter_set (cgs, c->pid, err) < 0)
     goto fail;
+  /* GO first: the container process sets itself up while we record it. */
+  if (sync_send (sv[0], SYNC_GO, c->pid, NULL) < 0)
+    {
+      hako_error (err, errno, "start the container process");
+      goto fail;
+    }
   bool zombie;
   c->st->has_pid = true;
   c->st->pid = c->pid;
@@ -583,7 +665,9 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
   if (o->pid_file && write_pid_file (o->pid_file, c->pid, err) < 0)
     goto fail;
   state_set_status (c->st, "created");
-  if (store_write_state (c->dirfd, c->st, err) < 0)
+  /* `run` starts it at once, holding the lock: the next write says
+     "running", nobody could have read "created". */
+  if (!run && store_write_state (c->dirfd, c->st, err) < 0)
     goto fail;
   ret = 0;
   goto out;
@@ -598,6 +682,8 @@ out:
   if (a.fifo_fd > 0)
     close (a.fifo_fd);
 out_early:
+  cgroup_set_release (cgs);
+  hako_cg_mounts_free (cg_mounts, n_cg_mounts);
   for (int i = 0; i < 8; i++)
     if (nsfds[i] >= 0)
       close (nsfds[i]);
@@ -619,7 +705,7 @@ int
 hako_container_create (const struct hako_runtime *rt, const struct hako_create_opts *o, struct hako_err **err)
 {
   struct created c;
-  if (do_create (rt, o, false, &c, err) < 0)
+  if (do_create (rt, o, false, false, &c, err) < 0)
     return -1;
   close (c.dirfd);
   oci_state_free (c.st);
@@ -737,6 +823,21 @@ out:
     oci_spec_free (spec);
   oci_state_free (st);
   return ret;
+}
+
+/* `start` within `run`: the container is the one do_create just made, its
+   state dir still locked and its state in memory. */
+static int
+start_created (struct created *c, struct hako_err **err)
+{
+  if (release_fifo (c->dirfd, c->st, err) < 0)
+    return -1;
+  state_set_status (c->st, "running");
+  if (store_write_state (c->dirfd, c->st, err) < 0)
+    return -1;
+  if (c->spec->hooks)
+    run_hooks_warn (c->spec->hooks->poststart, c->spec->hooks->n_poststart, "poststart", c->st);
+  return 0;
 }
 
 int
@@ -936,7 +1037,7 @@ do_delete (const struct hako_runtime *rt, const char *id, bool force, const stru
     goto out;
   if (known == NULL)
     known = spec = load_saved_spec (dirfd);
-  if (store_remove (rt, id, err) < 0)
+  if (store_remove_at (rt, dirfd, id, err) < 0)
     goto out;
   if (known && known->hooks && known->hooks->n_poststop)
     {
@@ -1051,11 +1152,12 @@ hako_container_run (const struct hako_runtime *rt, const struct hako_create_opts
   *exit_code = 0;
   if (!detach)
     foreground_begin (&old);
-  if (do_create (rt, o, !detach, &c, err) < 0)
+  if (do_create (rt, o, !detach, true, &c, err) < 0)
     goto out;
+  int r = start_created (&c, err);
   close (c.dirfd);
   oci_state_free (c.st);
-  if (do_start (rt, o->id, c.spec, err) < 0)
+  if (r < 0)
     {
       struct hako_err *e = NULL;
       hako_error_prefix (err, "start `%s`", o->id);

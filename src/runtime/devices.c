@@ -5,6 +5,7 @@
    where mknod of a device is refused, the host's node is bind-mounted onto an
    empty file instead. */
 #include "devices.h"
+#include "mount.h"
 #include "../util/cleanup.h"
 #include "../util/error.h"
 #include "../util/path.h"
@@ -128,8 +129,10 @@ set_owner_and_mode (int dirfd, const char *name, const struct dev *d, struct hak
   return 0;
 }
 
+/* devfd: /dev of the rootfs (checked to be a directory), used for the
+   nodes that go right in it. */
 static int
-make_device (int rootfd, const struct dev *d, bool in_userns, struct hako_err **err)
+make_device (int rootfd, int devfd, const struct dev *d, bool in_userns, struct hako_err **err)
 {
   cleanup_free char *dir = NULL;
   cleanup_free char *clean = hako_path_clean (d->path);
@@ -143,9 +146,15 @@ make_device (int rootfd, const struct dev *d, bool in_userns, struct hako_err **
     return bind_device (rootfd, d, err);
 
   dir = slash ? xasprintf ("%.*s", (int) (slash - clean), clean) : xstrdup (".");
-  cleanup_close int dirfd = hako_mkdir_in_root (rootfd, *dir ? dir : "/", 0755, err);
-  if (dirfd < 0)
-    return -1;
+  cleanup_close int own = -1;
+  int dirfd = devfd;
+  if (strcmp (dir, "/dev") != 0)
+    {
+      own = hako_mkdir_in_root_fast (rootfd, *dir ? dir : "/", 0755, err);
+      if (own < 0)
+        return -1;
+      dirfd = own;
+    }
   for (int tries = 0;; tries++)
     {
       if (mknodat (dirfd, name, d->fmt | d->mode, makedev (d->major, d->minor)) == 0)
@@ -249,13 +258,13 @@ devices_setup (int rootfd, const struct oci_spec *spec, const struct hako_rootfs
   if (devfd < 0)
     return -1;
   for (size_t i = 0; i < sizeof (default_devices) / sizeof (default_devices[0]); i++)
-    if (make_device (rootfd, &default_devices[i], opts->in_userns, err) < 0)
+    if (make_device (rootfd, devfd, &default_devices[i], opts->in_userns, err) < 0)
       return -1;
   for (size_t i = 0; spec->linux_ && i < spec->linux_->n_devices; i++)
     {
       struct dev d;
       if (spec_device (&spec->linux_->devices[i], &d, err) < 0
-          || make_device (rootfd, &d, opts->in_userns, err) < 0)
+          || make_device (rootfd, devfd, &d, opts->in_userns, err) < 0)
         return -1;
     }
   return dev_symlinks (devfd, err);

@@ -3,6 +3,7 @@
    Everything here runs in the new namespaces; errors travel back to the
    runtime over the sync socket, which prints them and cleans up. */
 #include "internal.h"
+#include "execstub.h"
 #include "hooks.h"
 #include "terminal.h"
 #include "security.h"
@@ -163,6 +164,16 @@ is_executable (const char *path)
   return false;
 }
 
+/* PATH of process.env, NULL when it sets none. */
+static const char *
+env_path (const struct oci_process *p)
+{
+  for (size_t i = 0; i < p->n_env; i++)
+    if (strncmp (p->env[i], "PATH=", 5) == 0)
+      return p->env[i] + 5;
+  return NULL;
+}
+
 /* Fail `create` (not the later exec) when process.args[0] cannot be found,
    as runc does: the user sees the error from the command they ran. */
 static int
@@ -282,6 +293,20 @@ setup_container (struct init_args *a, struct hako_err **err)
     return -1;
   if (find_executable (p, err) < 0)
     return -1;
+  /* The exec stub (execstub.h) is made before a filter that comes early
+     could refuse what making it takes (memfd_create, fcntl). */
+  if (a->exec_stub)
+    {
+      struct hako_execstub s = {
+        .fifo_fd = a->fifo_fd,
+        .seccomp = seccomp_last (a) ? a->seccomp : NULL,
+        .file = p->args[0],
+        .path = env_path (p),
+      };
+      a->stub_fd = hako_execstub_create (&s, err);
+      if (a->stub_fd < 0)
+        return -1;
+    }
   /* Without no_new_privs or a kept CAP_SYS_ADMIN the kernel refuses a filter
      after the privileges go: load it now (seccomp.h). */
   if (a->seccomp && !seccomp_last (a) && load_seccomp (a, "creating", err) < 0)
@@ -296,6 +321,8 @@ setup_container (struct init_args *a, struct hako_err **err)
     return -1;
   if (hako_apply_capabilities (&a->caps, err) < 0 || hako_apply_no_new_privs (p, err) < 0)
     return -1;
+  if (a->exec_stub)
+    return 0; /* init_main goes on with the stub */
 
   /* `create` returns after READY and the runtime exits: we must outlive it. */
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -317,6 +344,39 @@ setup_container (struct init_args *a, struct hako_err **err)
   if (hako_close_fds_from (3 + a->preserve_fds, err) < 0)
     return -1;
   return 0;
+}
+
+/* The end of `create` with the exec stub (execstub.h): everything the
+   stub cannot do is done now, READY announces it, and the runtime waits for
+   our end of the sync socket to close with the exec.  `start`'s fifo, the
+   last seccomp filter and the user process's exec are the stub's. */
+__attribute__ ((noreturn)) static void
+exec_stub (struct init_args *a, char **env)
+{
+  struct hako_err *err = NULL;
+  bool filter_loaded = a->seccomp && !seccomp_last (a);
+
+  /* Marked close-on-exec (the sync socket among them), all but the fifo,
+     which the stub opens for writing and closes. */
+  if (hako_close_fds_from (3 + a->preserve_fds, &err) < 0)
+    goto fail;
+  if (fcntl (a->fifo_fd, F_SETFD, 0) < 0)
+    {
+      hako_error (&err, errno, "exec fifo");
+      goto fail;
+    }
+  /* `create` returns after READY and the runtime exits: we must outlive it. */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (sync_send (a->sync_fd, SYNC_READY, SYNC_READY_STUB, NULL) < 0)
+    {
+      hako_error (&err, errno, "sync with runtime");
+      goto fail;
+    }
+  hako_execstub_exec (a->stub_fd, a->spec->process->args, env, filter_loaded);
+  hako_error (&err, errno, "exec the exec stub");
+fail:
+  sync_send (a->sync_fd, SYNC_ERROR, 0, err);
+  _exit (1);
 }
 
 void
@@ -344,6 +404,8 @@ init_main (struct init_args *a)
   if (setup_container (a, &err) < 0)
     goto fail;
   env = final_env (a);
+  if (a->exec_stub)
+    exec_stub (a, env); /* does not return */
   /* The last step before execve: as few syscalls as possible run under the
      filter, and execve itself must be allowed by it. */
   if (a->seccomp && seccomp_last (a) && load_seccomp (a, "created", &err) < 0)

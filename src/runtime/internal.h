@@ -30,6 +30,8 @@ int store_open (const struct hako_runtime *rt, const char *id, bool exclusive, s
 int store_write_state (int dirfd, const struct oci_state *st, struct hako_err **err);
 int store_read_state (int dirfd, const char *id, struct oci_state **out, struct hako_err **err);
 int store_remove (const struct hako_runtime *rt, const char *id, struct hako_err **err);
+/* The same for a directory open (and locked) as dirfd, with fewer calls. */
+int store_remove_at (const struct hako_runtime *rt, int dirfd, const char *id, struct hako_err **err);
 char *store_dir_path (const struct hako_runtime *rt, const char *id);
 
 /* Refresh st->status from the process: stopped if it is gone, a zombie, or a
@@ -49,6 +51,20 @@ uint64_t proc_start_time (pid_t pid, bool *zombie);
    cgroup is part of the box, not an optional limit). */
 int cgroup_prepare (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
                     char **resolved, struct hako_err **err);
+/* The same, keeping what it read and made in *set (NULL with the cgroup
+   manager disabled) for the functions below, so that a create reads the
+   host's tables once. */
+struct cg_set;
+int cgroup_prepare_set (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
+                        char **resolved, struct cg_set **set, struct hako_err **err);
+void cgroup_set_release (struct cg_set *s);
+int cgroup_clone_fd_of (const struct cg_set *s);
+int cgroup_enter_set (const struct cg_set *s, pid_t pid, struct hako_err **err);
+/* What the container process bind-mounts under its /sys/fs/cgroup without
+   a cgroup namespace (mount_cgroup.c): one entry per host mount at
+   /sys/fs/cgroup/NAME, with the container's cgroup in it.  -1 when the host
+   layout needs the container process to read it itself. */
+int cgroup_mount_plan (const struct cg_set *s, struct hako_cg_mount **out, size_t *n);
 int cgroup_enter (int dirfd, pid_t pid, struct hako_err **err);
 /* Pids in the container's cgroup (from the first hierarchy that has it). */
 int cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err);
@@ -119,6 +135,11 @@ int sync_send_fd (int fd, enum sync_type type, int passed_fd);
    NULL.  EOF (the peer died) and SYNC_ERROR become errors. */
 int sync_recv (int fd, struct sync_msg *m, int *passed_fd, struct hako_err **err);
 int sync_expect (int fd, enum sync_type type, struct sync_msg *m, struct hako_err **err);
+/* After a READY that announced the exec stub: 0 at EOF (the container
+   process's end closed by its exec), an error on SYNC_ERROR. */
+int sync_wait_eof (int fd, struct hako_err **err);
+/* SYNC_READY's pid field when the container process execs the stub next. */
+#define SYNC_READY_STUB 1
 
 /* ---- the container process (init.c) ---- */
 
@@ -142,6 +163,8 @@ struct init_args
   const struct hako_seccomp_prog *seccomp; /* compiled linux.seccomp, NULL if none */
   int seccomp_listener;                    /* connected listenerPath socket (-1): before pivot_root */
   int cgroup_fd;                           /* cgroup_clone_fd(): clone3 CLONE_INTO_CGROUP when >= 0 */
+  bool exec_stub;                          /* leave the runtime's image through the stub (execstub.h) */
+  int stub_fd;                             /* the stub's sealed memfd, made in the container process */
 };
 
 /* Never returns: execs the user process or _exit(1)s after reporting the

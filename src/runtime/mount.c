@@ -269,6 +269,40 @@ hako_remount_bind (int fd, const char *target, unsigned long flags, const char *
   return 0;
 }
 
+int
+hako_mkdir_in_root_fast (int rootfd, const char *path, mode_t mode, struct hako_err **err)
+{
+  int fd = hako_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0, NULL);
+
+  if (fd >= 0)
+    return fd;
+  if (errno == ENOENT)
+    {
+      cleanup_free char *dir = xstrdup (path);
+      size_t len = strlen (dir);
+      while (len > 1 && dir[len - 1] == '/')
+        dir[--len] = '\0';
+      char *slash = strrchr (dir, '/');
+      const char *base = slash ? slash + 1 : dir;
+      if (*base && strcmp (base, ".") != 0 && strcmp (base, "..") != 0)
+        {
+          cleanup_free char *name = xstrdup (base);
+          if (slash == NULL || slash == dir)
+            strcpy (dir, "/");
+          else
+            *slash = '\0';
+          cleanup_close int parent = hako_open_in_root (rootfd, dir, O_PATH | O_DIRECTORY, 0, NULL);
+          if (parent >= 0 && mkdirat (parent, name, mode) == 0)
+            {
+              fd = hako_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0, NULL);
+              if (fd >= 0)
+                return fd;
+            }
+        }
+    }
+  return hako_mkdir_in_root (rootfd, path, mode, err);
+}
+
 /* Flags beyond these on a bind mount need a second, remount call: the
    kernel ignores them on the MS_BIND call itself. */
 #define BIND_ONLY_FLAGS (MS_BIND | MS_REC | MS_REMOUNT | MS_SILENT)
@@ -283,7 +317,7 @@ hako_bind_in_root (int rootfd, const char *source, const char *dest, unsigned lo
 
   if (srcfd < 0 || fstat (srcfd, &st) < 0)
     return hako_error (err, errno, "open bind source `%s`", source);
-  cleanup_close int dfd = S_ISDIR (st.st_mode) ? hako_mkdir_in_root (rootfd, dest, 0755, err)
+  cleanup_close int dfd = S_ISDIR (st.st_mode) ? hako_mkdir_in_root_fast (rootfd, dest, 0755, err)
                                                : hako_create_file_in_root (rootfd, dest, 0644, err);
   if (dfd < 0)
     return -1;
@@ -392,7 +426,7 @@ mount_fs (int rootfd, const struct oci_mount *m, const struct hako_mount_opts *m
 
   if (is_proc && check_not_symlink (rootfd, m->destination, err) < 0)
     return -1;
-  cleanup_close int dfd = hako_mkdir_in_root (rootfd, m->destination, 0755, err);
+  cleanup_close int dfd = hako_mkdir_in_root_fast (rootfd, m->destination, 0755, err);
   if (dfd < 0)
     return -1;
   unsigned long flags = mo->flags & ~(MS_REC | MS_BIND);

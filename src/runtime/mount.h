@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "../oci/spec.h"
 #include "rootfs.h"
 
@@ -30,6 +31,11 @@ void hako_mount_opts_free (struct hako_mount_opts *o);
 
 /* Propagation name ("rslave", "private", …) to its MS_* flags; 0 if unknown. */
 unsigned long hako_propagation_flags (const char *name);
+
+/* hako_mkdir_in_root (util/path.h), one openat2 when the directory is
+   there and three when only its last component is missing; the component
+   walk otherwise (which also has the exact error). */
+int hako_mkdir_in_root_fast (int rootfd, const char *path, mode_t mode, struct hako_err **err);
 
 /* Mount one spec entry under the rootfs (rootfd: O_PATH of the rootfs mount). */
 int hako_mount_entry (int rootfd, const struct oci_mount *m, const struct hako_rootfs_opts *opts,

@@ -15,7 +15,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
@@ -143,7 +148,7 @@ mount_hierarchy (int rootfd, const char *sub, const struct hako_mountinfo *mi, c
 
   if (opts->new_cgroupns)
     {
-      cleanup_close int dfd = hako_mkdir_in_root (rootfd, sub, 0755, err);
+      cleanup_close int dfd = hako_mkdir_in_root_fast (rootfd, sub, 0755, err);
       if (dfd < 0)
         return -1;
       cleanup_free char *data = cg_mount_data (mi->super_opts);
@@ -175,10 +180,91 @@ comount_symlinks (int tmpfsfd, const char *name, struct hako_err **err)
   return 0;
 }
 
+/* Bind the host directory `source` on NAME in our fresh tmpfs (and remount
+   it with `flags` unless `batch`: see restrict_tree).  The tmpfs was mounted
+   by us a moment ago and nothing else can reach it yet: plain *at calls
+   relative to it are safe, without resolving every path from the rootfs
+   again. */
+static int
+bind_in_tmpfs (int tmpfsfd, const char *dest, const char *name, const char *source, unsigned long flags,
+               bool batch, struct hako_err **err)
+{
+  char sp[HAKO_FD_PATH_MAX], dp[HAKO_FD_PATH_MAX];
+  cleanup_close int src = open (source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (src < 0)
+    return hako_error (err, errno, "open bind source `%s`", source);
+  if (mkdirat (tmpfsfd, name, 0755) < 0 && errno != EEXIST)
+    return hako_error (err, errno, "mkdir `%s/%s`", dest, name);
+  cleanup_close int dfd = openat (tmpfsfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return hako_error (err, errno, "open `%s/%s`", dest, name);
+  if (mount (hako_fd_path (src, sp), hako_fd_path (dfd, dp), NULL, MS_BIND | MS_REC, NULL) < 0)
+    return hako_error (err, errno, "bind `%s` on `%s/%s`", source, dest, name);
+  if (batch)
+    return 0;
+  /* dfd is the directory under the new mount: reopen to get the mount. */
+  cleanup_close int mfd = openat (tmpfsfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (mfd < 0)
+    return hako_error (err, errno, "open `%s/%s`", dest, name);
+  return hako_remount_bind (mfd, NULL, flags, name, err);
+}
+
+/* What the per-mount remounts would leave (flags are those of
+   hako_remount_bind: nosuid, nodev, noexec, the atime choice, maybe ro), set
+   at once on the tmpfs and every bind below it: one mount_setattr instead of
+   a remount per hierarchy. */
+static int
+restrict_tree (int tmpfsfd, unsigned long flags)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                             .attr_clr = MOUNT_ATTR__ATIME };
+
+  if (flags & MS_RDONLY)
+    attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NODIRATIME)
+    attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+  /* As mount(2) decides: strictatime, else noatime, else relatime. */
+  attr.attr_set |= (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+                   : (flags & MS_NOATIME)   ? MOUNT_ATTR_NOATIME
+                                            : MOUNT_ATTR_RELATIME;
+  return (int) syscall (__NR_mount_setattr, tmpfsfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof (attr));
+}
+
+/* The hierarchies the runtime worked out (cgroup_mount_plan). */
+static int
+mount_planned (int tmpfsfd, const char *dest, unsigned long flags, const struct hako_rootfs_opts *opts,
+               bool *restricted, struct hako_err **err)
+{
+  for (size_t i = 0; i < opts->n_cg_mounts; i++)
+    {
+      const struct hako_cg_mount *m = &opts->cg_mounts[i];
+      if (bind_in_tmpfs (tmpfsfd, dest, m->name, m->source, flags, true, err) < 0
+          || comount_symlinks (tmpfsfd, m->name, err) < 0)
+        return -1;
+    }
+  *restricted = restrict_tree (tmpfsfd, flags) == 0;
+  if (*restricted)
+    return 0;
+  /* No mount_setattr (before 5.12) or a locked flag in a user namespace:
+     remount one by one, as hako_remount_bind knows how. */
+  for (size_t i = 0; i < opts->n_cg_mounts; i++)
+    {
+      cleanup_close int mfd
+          = openat (tmpfsfd, opts->cg_mounts[i].name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (mfd < 0)
+        return hako_error (err, errno, "open `%s/%s`", dest, opts->cg_mounts[i].name);
+      if (hako_remount_bind (mfd, NULL, flags, opts->cg_mounts[i].name, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 mount_v1_hierarchies (int rootfd, const char *dest, int tmpfsfd, unsigned long flags,
                       const struct hako_rootfs_opts *opts, struct hako_err **err)
 {
+
   struct hako_mountinfo *mi = NULL;
   struct cg_line *lines = NULL;
   size_t n_mi = 0, n_lines = 0;
@@ -220,7 +306,7 @@ mount_cgroup_v1 (int rootfd, const char *dest, const struct hako_mount_opts *mo,
 {
   char dp[HAKO_FD_PATH_MAX];
   unsigned long base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  cleanup_close int dfd = hako_mkdir_in_root (rootfd, dest, 0755, err);
+  cleanup_close int dfd = hako_mkdir_in_root_fast (rootfd, dest, 0755, err);
 
   if (dfd < 0)
     return -1;
@@ -232,9 +318,16 @@ mount_cgroup_v1 (int rootfd, const char *dest, const struct hako_mount_opts *mo,
     return -1;
   unsigned long flags
       = base | (mo->flags & (MS_RDONLY | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME));
-  if (mount_v1_hierarchies (rootfd, dest, tfd, flags, opts, err) < 0)
+  bool restricted = false;
+  if (opts->have_cg_mounts && !opts->new_cgroupns)
+    {
+      if (mount_planned (tfd, dest, flags, opts, &restricted, err) < 0)
+        return -1;
+    }
+  else if (mount_v1_hierarchies (rootfd, dest, tfd, flags, opts, err) < 0)
     return -1;
-  if ((mo->flags & MS_RDONLY) && hako_remount_bind (tfd, NULL, base | MS_RDONLY, dest, err) < 0)
+  if (!restricted && (mo->flags & MS_RDONLY)
+      && hako_remount_bind (tfd, NULL, base | MS_RDONLY, dest, err) < 0)
     return -1;
   return 0;
 }
@@ -244,7 +337,7 @@ mount_cgroup_v2 (int rootfd, const char *dest, const struct hako_mount_opts *mo,
                  const struct hako_rootfs_opts *opts, struct hako_err **err)
 {
   char dp[HAKO_FD_PATH_MAX];
-  cleanup_close int dfd = hako_mkdir_in_root (rootfd, dest, 0755, err);
+  cleanup_close int dfd = hako_mkdir_in_root_fast (rootfd, dest, 0755, err);
 
   if (dfd < 0)
     return -1;

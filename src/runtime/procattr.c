@@ -208,12 +208,14 @@ apply_groups (const struct oci_user *u, struct hako_err **err)
 {
   _Static_assert(sizeof (gid_t) == sizeof (uint32_t), "gid_t is 32 bits");
 
-  if (!setgroups_allowed ())
-    return 0;
   /* Always call it, even with no additionalGids: the runtime's own
-     supplementary groups must not leak into the container. */
+     supplementary groups must not leak into the container.  A "deny" in
+     /proc/self/setgroups makes it fail with EPERM: only then is the file
+     worth reading. */
   if (setgroups (u->n_additional_gids, (const gid_t *) u->additional_gids) < 0)
     {
+      if (errno == EPERM && !setgroups_allowed ())
+        return 0;
       /* Nothing asked for and no CAP_SETGID: we are unprivileged, so our
          groups are the caller's own and leak nothing. */
       if (errno == EPERM && u->n_additional_gids == 0)
@@ -233,12 +235,14 @@ hako_apply_user (const struct oci_process *p, struct hako_err **err)
   if (setresgid (u->gid, u->gid, u->gid) < 0)
     return hako_error (err, errno, "setresgid %u", (unsigned) u->gid);
   /* Without KEEPCAPS a switch away from uid 0 empties the permitted set, and
-     hako_apply_capabilities could no longer grant what the spec asks for. */
-  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+     hako_apply_capabilities could no longer grant what the spec asks for.
+     Staying uid 0 keeps them anyway. */
+  bool keep = u->uid != 0;
+  if (keep && prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return hako_error (err, errno, "prctl PR_SET_KEEPCAPS 1");
   if (setresuid (u->uid, u->uid, u->uid) < 0)
     return hako_error (err, errno, "setresuid %u", (unsigned) u->uid);
-  if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+  if (keep && prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return hako_error (err, errno, "prctl PR_SET_KEEPCAPS 0");
   return 0;
 }

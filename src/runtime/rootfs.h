@@ -7,6 +7,15 @@
 
 struct hako_err;
 
+/* A cgroup hierarchy for the container's /sys/fs/cgroup/NAME, worked out by
+   the runtime before clone (cgroup_mount_plan). */
+struct hako_cg_mount
+{
+  char *name;   /* below /sys/fs/cgroup: "memory", "cpu,cpuacct", "unified" */
+  char *source; /* the host directory of the container's cgroup in it */
+};
+void hako_cg_mounts_free (struct hako_cg_mount *v, size_t n);
+
 struct hako_rootfs_opts
 {
   const char *rootfs; /* absolute host path of root.path (already resolved) */
@@ -15,6 +24,11 @@ struct hako_rootfs_opts
   bool new_cgroupns;  /* the container has its own cgroup namespace */
   bool new_netns;     /* a new network namespace: sysfs may be mounted */
   bool new_pidns;     /* a new pid namespace */
+  /* The cgroup hierarchies to bind (without a cgroup namespace), or NULL
+     with have_cg_mounts false: then read from /proc/self in the container. */
+  const struct hako_cg_mount *cg_mounts;
+  size_t n_cg_mounts;
+  bool have_cg_mounts;
 };
 
 /* Runs in the container process, in its new mount namespace, before the

@@ -803,6 +803,18 @@ send_state (int sock, int notify_fd, const char *msg, struct hako_err **err)
   return 0;
 }
 
+bool
+hako_seccomp_prog_bpf (const struct hako_seccomp_prog *p, const void **insns, unsigned short *len,
+                       unsigned long *flags)
+{
+  if (p == NULL || p->notify)
+    return false;
+  *insns = p->insns;
+  *len = p->len;
+  *flags = p->flags;
+  return true;
+}
+
 int
 hako_seccomp_load (const struct hako_seccomp_prog *p, const struct oci_seccomp *s, int listener_fd,
                    const char *state_json, struct hako_err **err)

@@ -52,6 +52,12 @@ int hako_seccomp_listener_connect (const struct oci_seccomp *s, int *fd, struct 
 int hako_seccomp_load (const struct hako_seccomp_prog *p, const struct oci_seccomp *s, int listener_fd,
                        const char *state_json, struct hako_err **err);
 
+/* The BPF program and flags of a compiled filter, for the exec stub
+   (execstub.h) to load; false when the filter notifies (the listener fd
+   must then be sent on by hako_seccomp_load). */
+bool hako_seccomp_prog_bpf (const struct hako_seccomp_prog *p, const void **insns, unsigned short *len,
+                            unsigned long *flags);
+
 /* For `features`: what this build supports (NULL-terminated lists). */
 extern const char *const hako_seccomp_actions[];
 extern const char *const hako_seccomp_operators[];

@@ -74,16 +74,16 @@ sealed_copy (int exe, struct hako_err **err)
   return steal_fd (&mfd);
 }
 
-int
-hako_exe_seal (char **argv, struct hako_err **err)
+/* Re-exec from a sealed copy unless the exe is safe already.  `reexeced`:
+   this process is that re-exec (REEXEC_ENV was set), so a still-exposed
+   exe is an error rather than a loop. */
+static int
+seal_reexec (char **argv, bool reexeced, struct hako_err **err)
 {
   extern char **environ;
   cleanup_close int exe = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   cleanup_close int mfd = -1;
-  bool reexeced = getenv (REEXEC_ENV) != NULL;
 
-  if (reexeced)
-    unsetenv (REEXEC_ENV);
   if (exe < 0)
     return hako_error (err, errno, "open /proc/self/exe to protect the runtime binary (CVE-2019-5736)");
   if (exe_is_safe (exe))
@@ -99,6 +99,51 @@ hako_exe_seal (char **argv, struct hako_err **err)
   syscall (SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
   unsetenv (REEXEC_ENV);
   return hako_error (err, errno, "re-exec the runtime from a sealed copy (CVE-2019-5736)");
+}
+
+static bool
+take_reexec_mark (void)
+{
+  bool reexeced = getenv (REEXEC_ENV) != NULL;
+  if (reexeced)
+    unsetenv (REEXEC_ENV);
+  return reexeced;
+}
+
+int
+hako_exe_seal (char **argv, struct hako_err **err)
+{
+  return seal_reexec (argv, take_reexec_mark (), err);
+}
+
+static char **deferred_argv;
+static bool deferred_reexeced;
+
+void
+hako_exe_seal_defer (char **argv)
+{
+  deferred_argv = argv;
+  deferred_reexeced = take_reexec_mark ();
+}
+
+int
+hako_exe_seal_deferred (struct hako_err **err)
+{
+  char **argv = deferred_argv;
+
+  if (argv == NULL)
+    return 0;
+  deferred_argv = NULL;
+  return seal_reexec (argv, deferred_reexeced, err);
+}
+
+bool
+hako_exe_exposed (void)
+{
+  cleanup_close int exe = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+  /* Unreadable: the worst is assumed, and the caller protects. */
+  return exe < 0 || !exe_is_safe (exe);
 }
 
 static bool

@@ -2,6 +2,8 @@
 #ifndef HAKO_RUNTIME_SECURITY_H
 #define HAKO_RUNTIME_SECURITY_H
 
+#include <stdbool.h>
+
 struct hako_err;
 
 /* CVE-2019-5736: the container process is a clone of hako-runtime until its
@@ -23,8 +25,23 @@ struct hako_err;
    measured in README's security section.
 
    Call it before anything else in main(), with main's argv untouched; it
-   returns only when no re-exec was needed (0) or on failure (< 0). */
+   returns only when no re-exec was needed (0) or on failure (< 0).
+
+   `create` and `run` mostly need no re-exec: the container process leaves
+   the runtime's image through a sealed exec stub instead (execstub.h says
+   when that is enough).  They call hako_exe_seal_defer in main() instead,
+   and the library calls hako_exe_seal_deferred once the config is read and
+   only if the stub cannot be used: nothing has been created by then, and
+   the re-exec'd process starts over. */
 int hako_exe_seal (char **argv, struct hako_err **err);
+void hako_exe_seal_defer (char **argv);
+/* The re-exec kept by hako_exe_seal_defer (returns only on failure or when
+   no re-exec is needed); 0 at once when nothing was deferred (a program
+   using the library that did not ask for it). */
+int hako_exe_seal_deferred (struct hako_err **err);
+/* The runtime's binary could be written through a process running it:
+   neither a sealed memfd nor on a read-only mount. */
+bool hako_exe_exposed (void);
 
 /* CVE-2019-16884, CVE-2023-27561: after pivot_root everything the container
    process still does through /proc (oom_score_adj, setgroups, the exec fifo

@@ -37,9 +37,15 @@ store_create (const struct hako_runtime *rt, const char *id, struct hako_err **e
   cleanup_free char *dir = store_dir_path (rt, id);
   cleanup_close int fd = -1;
 
-  if (hako_mkdir_p (rt->root, 0700, err) < 0)
-    return hako_error_prefix (err, "create state root `%s`", rt->root);
-  if (mkdir (dir, 0700) < 0)
+  /* The root exists but for the first container: try without mkdir -p. */
+  int r = mkdir (dir, 0700);
+  if (r < 0 && errno == ENOENT)
+    {
+      if (hako_mkdir_p (rt->root, 0700, err) < 0)
+        return hako_error_prefix (err, "create state root `%s`", rt->root);
+      r = mkdir (dir, 0700);
+    }
+  if (r < 0)
     {
       if (errno == EEXIST)
         return hako_error (err, 0, "container with id `%s` already exists", id);
@@ -126,6 +132,22 @@ int
 store_remove (const struct hako_runtime *rt, const char *id, struct hako_err **err)
 {
   cleanup_free char *dir = store_dir_path (rt, id);
+  return hako_rm_rf (dir, err);
+}
+
+int
+store_remove_at (const struct hako_runtime *rt, int dirfd, const char *id, struct hako_err **err)
+{
+  static const char *const files[] = { HAKO_STATE_FILE, "config.json", NULL };
+  cleanup_free char *dir = store_dir_path (rt, id);
+
+  /* What a container's directory holds by the time delete gets there (the
+     fifo and the cgroup record are gone with start and cgroup_destroy):
+     unlink those by name; anything else left takes the full walk. */
+  for (const char *const *f = files; *f; f++)
+    unlinkat (dirfd, *f, 0);
+  if (rmdir (dir) == 0 || errno == ENOENT)
+    return 0;
   return hako_rm_rf (dir, err);
 }
 

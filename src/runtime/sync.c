@@ -104,3 +104,21 @@ sync_expect (int fd, enum sync_type type, struct sync_msg *m, struct hako_err **
     return hako_error (err, EPROTO, "unexpected message %u on the sync socket (wanted %u)", m->type, type);
   return 0;
 }
+
+int
+sync_wait_eof (int fd, struct hako_err **err)
+{
+  struct sync_msg m;
+  ssize_t r;
+
+  do
+    r = recv (fd, &m, sizeof (m), 0);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return hako_error (err, errno, "read from the sync socket");
+  if (r == 0)
+    return 0;
+  if (r == (ssize_t) sizeof (m) && m.type == SYNC_ERROR)
+    return hako_error_from_wire (err, &m.err);
+  return hako_error (err, EPROTO, "unexpected message on the sync socket after READY");
+}

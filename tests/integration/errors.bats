@@ -68,6 +68,17 @@ fails_cleanly() {
 	fails_cleanly run --bundle "$BUNDLE" box
 }
 
+@test "config.md process: a program the kernel cannot exec is reported by run, exit 127" {
+	# Found and executable at create, refused by execve itself at start: the
+	# message comes from the container process, after the runtime's checks.
+	printf 'not a program\n' >"$BUNDLE/rootfs/bad"
+	chmod 755 "$BUNDLE/rootfs/bad"
+	set_args /bad
+	run -127 --separate-stderr runtime run --bundle "$BUNDLE" box </dev/null
+	[[ "$stderr" == *'exec `/bad`: Exec format error'* ]] || fail "stderr: $stderr"
+	check_no_leftovers
+}
+
 @test "config-linux.md namespaces: an unknown namespace type is an error" {
 	update_config '.linux.namespaces += [{"type": "bogus"}]'
 	fails_cleanly create --bundle "$BUNDLE" box

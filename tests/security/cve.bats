@@ -137,6 +137,31 @@ skip_if_no_proc_self_exe_exec() {
 	"$rt" --version >/dev/null
 }
 
+@test "CVE-2019-5736: in a new pid namespace, a process exec'd into the created container cannot write the runtime binary" {
+	# Without a re-exec of the runtime, the container process leaves the runtime's image
+	# before `create` returns (the exec stub): a process exec'd into the created container,
+	# with CAP_SYS_PTRACE, finds pid 1 and holds its /proc/PID/exe across `start`.
+	require_exec
+	local rtdir=$TEST_DIR/rt rt
+	canary "$rtdir" "$HAKO_RUNTIME"
+	rt=$rtdir/$(basename "$HAKO_RUNTIME")
+	local shared=$TEST_DIR/shared
+	mkdir -p "$shared"
+	bind_volume "$BUNDLE" "$shared" /shared
+	set_args /init sleep 30
+	HAKO_RUNTIME=$rt runtime_create box
+	HAKO_RUNTIME=$rt runtime exec --detach --cap CAP_SYS_PTRACE box /bin/sh -c '/probe grab-exe 20 >/shared/result'
+	wait_for_line "$shared/result" '^(grabbed|open|none)'
+	HAKO_RUNTIME=$rt runtime start box
+	wait_for_line "$shared/result" '^(written|refused|none|open)'
+	echo "attacker: $(cat "$shared/result")"
+	if grep -q '^written' "$shared/result"; then fail "the runtime binary was written"; fi
+	if grep -qF "grabbed 1 $rt" "$shared/result"; then fail "pid 1 still ran the runtime binary after create"; fi
+	echo "# attacker: $(tr "\n" " " <"$shared/result")" >&3
+	assert_canary "$rtdir"
+	"$rt" --version >/dev/null
+}
+
 @test "CVE-2019-5736: an entrypoint '#!/proc/self/exe' does not expose the runtime binary for writing" {
 	# The kernel runs the shebang's interpreter /proc/self/exe: the runtime's own image, now
 	# inside the container and dumpable; another container process grabs and rewrites it.
