@@ -2,6 +2,7 @@
 /* The distribution spec over libcurl.  One easy handle per repository is
    reused for every request, so the connection (and TLS session) is kept. */
 #include "registry.h"
+#include "curl_dl.h"
 #include "auth.h"
 #include "digest.h"
 #include "manifest.h"
@@ -638,6 +639,11 @@ img_reg_open (const char *domain, const char *repo, const struct img_reg_opts *o
   struct img_reg *r = xzalloc (sizeof (*r));
   struct xfer x = { 0 };
 
+  if (img_curl_load (err) < 0)
+    {
+      free (r);
+      return -1;
+    }
   if (!inited)
     curl_global_init (CURL_GLOBAL_DEFAULT);
   inited = true;
