@@ -5,7 +5,7 @@ BUILD_DEPS = gcc libc6-dev make meson ninja-build pkg-config libjansson-dev libs
 RUN_DEPS = busybox-static jq
 TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux iproute2 procps runc python3 \
 	bats-support bats-assert docker-registry skopeo umoci attr zstd curl apache2-utils openssl \
-	containerd podman conmon docker.io
+	containerd podman conmon docker.io containernetworking-plugins iptables
 BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf musl-tools
 
 .PHONY: all deps test-deps build demo check compat bench bench-image unit integration format format-check clean

@@ -29,7 +29,7 @@ static const char usage_text[]
       "  exec [-i] [-t] [-d] [-e K=V] [-u USER[:GROUP]] [-w DIR] [--privileged] CONTAINER CMD [ARG...]\n"
       "  top CONTAINER [ps OPTIONS]               the container's processes\n"
       "  stats [--no-stream] [--format json|table] [CONTAINER...]\n"
-      "  port CONTAINER [PORT]                    published ports (none until networking lands)\n"
+      "  port CONTAINER [PORT]                    published ports (-p, -P)\n"
       "  cp [-a] [-L] CONTAINER:SRC DEST|-, cp [-a] [-L] SRC|- CONTAINER:DEST\n"
       "  export [-o FILE] CONTAINER               the container's filesystem as a tar\n"
       "  container prune [-f]                     remove all stopped containers\n"
@@ -37,6 +37,12 @@ static const char usage_text[]
       "Volumes:\n"
       "  volume create [--label K=V] [NAME], volume ls [-q] [--format json], volume inspect NAME...\n"
       "  volume rm [-f] NAME..., volume prune [-f]\n"
+      "\n"
+      "Networks (run --network NAME|bridge|none|host|container:NAME, -p [IP:][HOST:]PORT[/udp], -P,\n"
+      "          --dns, --dns-search, --dns-option, --add-host HOST:IP):\n"
+      "  network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V] NAME\n"
+      "  network ls [-q] [--format json], network inspect NAME..., network rm NAME..., network prune\n"
+      "  network connect NETWORK CONTAINER, network disconnect NETWORK CONTAINER\n"
       "\n"
       "Images:\n"
       "  pull IMAGE            fetch an image from a registry\n"
@@ -154,7 +160,7 @@ static const struct command top_cmds[] = {
   { "rename", cmd_rename },   { "ps", cmd_ps },           { "logs", cmd_logs },
   { "exec", cmd_exec },       { "top", cmd_top },         { "stats", cmd_stats },
   { "port", cmd_port },       { "cp", cmd_cp },           { "export", cmd_export },
-  { "volume", cmd_volume },   { "info", cmd_info },
+  { "volume", cmd_volume },   { "info", cmd_info },       { "network", cmd_network },
 };
 
 static const struct command container_cmds[] = {

@@ -99,6 +99,8 @@ int cmd_port (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_cp (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_export (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_volume (struct hako_ctx *ctx, int argc, char **argv);
+/* network create|ls|inspect|rm|prune|connect|disconnect (hako_network.c) */
+int cmd_network (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_container_prune (struct hako_ctx *ctx, int argc, char **argv);
 /* argv[0] is df, prune or info; -1 for another subcommand. */
 int cmd_system_engine (struct hako_ctx *ctx, int argc, char **argv);

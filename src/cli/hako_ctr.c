@@ -3,6 +3,7 @@
    rename`: the container lifecycle commands, docker's flags. */
 #include "hako_cli.h"
 #include "../engine/engine.h"
+#include "../engine/network.h"
 #include "../engine/rt.h"
 #include "../image/image.h"
 #include "../runtime/container.h"
@@ -229,6 +230,10 @@ enum
   OPT_SIG_PROXY,
   OPT_DETACH_KEYS,
   OPT_TLS_VERIFY,
+  OPT_DNS,
+  OPT_DNS_SEARCH,
+  OPT_DNS_OPTION,
+  OPT_ADD_HOST,
 };
 
 static const struct option run_opts[] = {
@@ -274,6 +279,13 @@ static const struct option run_opts[] = {
   { "runtime", required_argument, NULL, OPT_RUNTIME },
   { "network", required_argument, NULL, OPT_NETWORK },
   { "net", required_argument, NULL, OPT_NETWORK },
+  { "publish", required_argument, NULL, 'p' },
+  { "publish-all", no_argument, NULL, 'P' },
+  { "dns", required_argument, NULL, OPT_DNS },
+  { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
+  { "dns-option", required_argument, NULL, OPT_DNS_OPTION },
+  { "dns-opt", required_argument, NULL, OPT_DNS_OPTION },
+  { "add-host", required_argument, NULL, OPT_ADD_HOST },
   { "log-opt", required_argument, NULL, OPT_LOG_OPT },
   { "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
   { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
@@ -288,7 +300,8 @@ static const struct option run_opts[] = {
 struct run_flags
 {
   struct eng_create_opts o;
-  bool detach, quiet, sig_proxy, tls_verify;
+  struct eng_net_opts net;
+  bool detach, quiet, sig_proxy, tls_verify, network_set;
   const char *pull; /* missing, always, never */
 };
 
@@ -299,12 +312,13 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
   memset (f, 0, sizeof (*f));
   o->stop_timeout = -1;
   o->network_mode = "none";
+  o->net = &f->net;
   f->pull = "missing";
   f->sig_proxy = true;
   f->tls_verify = true;
   int c;
   struct eng_mount_req m;
-  while ((c = getopt_long (argc, argv, "+dite:w:u:h:l:v:m:c:q", run_opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+dite:w:u:h:l:v:m:c:qp:P", run_opts, NULL)) != -1)
     {
       switch (c)
         {
@@ -476,12 +490,26 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
           o->runtime = optarg;
           break;
         case OPT_NETWORK:
-          if (strcmp (optarg, "bridge") == 0 || strcmp (optarg, "default") == 0)
-            return hako_error (err, ENOTSUP,
-                               "--network %s: bridge networking is not implemented yet (use none "
-                               "or host)",
-                               optarg);
           o->network_mode = optarg;
+          f->network_set = true;
+          break;
+        case 'p':
+          strv_push (&f->net.publish, &f->net.n_publish, optarg);
+          break;
+        case 'P':
+          f->net.publish_all = true;
+          break;
+        case OPT_DNS:
+          strv_push (&f->net.dns, &f->net.n_dns, optarg);
+          break;
+        case OPT_DNS_SEARCH:
+          strv_push (&f->net.dns_search, &f->net.n_dns_search, optarg);
+          break;
+        case OPT_DNS_OPTION:
+          strv_push (&f->net.dns_opts, &f->net.n_dns_opts, optarg);
+          break;
+        case OPT_ADD_HOST:
+          strv_push (&f->net.add_hosts, &f->net.n_add_hosts, optarg);
           break;
         case OPT_LOG_OPT:
           if (strncmp (optarg, "max-size=", 9) == 0)
@@ -526,6 +554,12 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
   o->image = argv[optind++];
   for (int i = optind; i < argc; i++)
     strv_push (&o->cmd, &o->n_cmd, argv[i]);
+  /* The default network is none; publishing a port implies the default
+     bridge (hako0), as docker's default would. */
+  if (!f->network_set && (f->net.n_publish || f->net.publish_all))
+    o->network_mode = "bridge";
+  if (eng_net_opts_check (&f->net, o->network_mode, err) < 0)
+    return -1;
   if (o->auto_remove && o->log_max_file == 0)
     o->log_max_file = 1;
   return 0;
@@ -589,8 +623,9 @@ static void
 free_flags (struct run_flags *f)
 {
   struct eng_create_opts *o = &f->o;
-  char **vs[] = { o->cmd,      o->env,     o->labels,  o->entrypoint, o->cap_add,
-                  o->cap_drop, o->devices, o->sysctls, o->ulimits };
+  char **vs[] = { o->cmd,          o->env,          o->labels,  o->entrypoint,  o->cap_add, o->cap_drop,
+                  o->devices,      o->sysctls,      o->ulimits, f->net.publish, f->net.dns, f->net.dns_search,
+                  f->net.dns_opts, f->net.add_hosts };
   for (size_t i = 0; i < sizeof (vs) / sizeof (vs[0]); i++)
     {
       for (char **p = vs[i]; p && *p; p++)

@@ -535,8 +535,9 @@ cmd_stats (struct hako_ctx *ctx, int argc, char **argv)
 
 /* ---- port ---- */
 
-/* No port is published until networking lands (containers run with
-   --network none): nothing to list, and a clear answer for one port. */
+/* docker's output: "80/tcp -> 0.0.0.0:8080" per binding, or the
+   bindings of one port.  From NetworkSettings.Ports, which the monitor
+   fills when it publishes them (and clears when the container stops). */
 int
 cmd_port (struct hako_ctx *ctx, int argc, char **argv)
 {
@@ -547,12 +548,33 @@ cmd_port (struct hako_ctx *ctx, int argc, char **argv)
   struct eng_ctr *ctr = NULL;
   if (hako_engine (ctx, &e, &err) < 0 || eng_ctr_find (&e, argv[1], &ctr, &err) < 0)
     return hako_fail (&err);
+  json_t *ports = json_object_get (json_object_get (ctr->j, "NetworkSettings"), "Ports");
+  cleanup_free char *want
+      = argc == 3 ? (strchr (argv[2], '/') ? xstrdup (argv[2]) : xasprintf ("%s/tcp", argv[2])) : NULL;
   int rc = 0;
-  if (argc == 3)
+  bool found = false;
+  const char *key;
+  json_t *list;
+  json_object_foreach (ports, key, list)
+  {
+    if (want && strcmp (key, want) != 0)
+      continue;
+    size_t i;
+    json_t *b;
+    json_array_foreach (list, i, b)
     {
-      cleanup_free char *port = strchr (argv[2], '/') ? xstrdup (argv[2]) : xasprintf ("%s/tcp", argv[2]);
-      fprintf (stderr, "hako: no public port '%s' published for %s (hako does not publish ports yet)\n", port,
-               eng_ctr_name (ctr));
+      const char *ip = json_string_value (json_object_get (b, "HostIp"));
+      const char *hp = json_string_value (json_object_get (b, "HostPort"));
+      if (want)
+        printf ("%s:%s\n", ip ? ip : "", hp ? hp : "");
+      else
+        printf ("%s -> %s:%s\n", key, ip ? ip : "", hp ? hp : "");
+      found = true;
+    }
+  }
+  if (want && !found)
+    {
+      fprintf (stderr, "hako: no public port '%s' published for %s\n", want, eng_ctr_name (ctr));
       rc = 1;
     }
   eng_ctr_free (ctr);

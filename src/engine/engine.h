@@ -26,6 +26,7 @@
 
 struct hako_err;
 struct img_store;
+struct eng_net_opts;
 
 struct eng_ctx
 {
@@ -124,6 +125,7 @@ struct eng_create_opts
   const char *stop_signal;
   int stop_timeout; /* -1: default */
   const char *pid_mode, *ipc_mode, *uts_mode, *userns_mode, *network_mode;
+  const struct eng_net_opts *net; /* -p, -P, --dns..., --add-host (network.h) */
   const char *cgroup_parent;
   const char *runtime; /* another OCI runtime (path), NULL: built-in */
   const char *log_max_size;

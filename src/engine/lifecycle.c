@@ -173,6 +173,7 @@ build_host_config (const struct eng_create_opts *o)
   json_object_set_new (h, "Binds", binds);
   json_object_set_new (h, "LogConfig", json_pack ("{s:s, s:o}", "Type", "json-file", "Config", log_cfg));
   json_object_set_new (h, "NetworkMode", json_string (o->network_mode ? o->network_mode : "none"));
+  eng_net_host_config (o->net, h);
   json_object_set_new (h, "AutoRemove", json_boolean (o->auto_remove));
   json_object_set_new (h, "CapAdd", strv_json (o->cap_add, o->n_cap_add));
   json_object_set_new (h, "CapDrop", strv_json (o->cap_drop, o->n_cap_drop));

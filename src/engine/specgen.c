@@ -4,6 +4,7 @@
    /etc/hosts, /etc/hostname, /etc/resolv.conf per container). */
 #include "engine.h"
 #include "internal.h"
+#include "network.h"
 #include "seccomp/profile.h"
 #include "volume.h"
 #include "../oci/names.h"
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -377,29 +379,13 @@ write_etc_files (struct eng_ctr *c, const char *hostname, json_t *mounts, struct
   cleanup_free char *hosts = hako_path_join (c->dir, "hosts");
   cleanup_free char *resolv = hako_path_join (c->dir, "resolv.conf");
   cleanup_free char *hn_data = xasprintf ("%s\n", hostname);
-  cleanup_free char *hosts_data
-      = xasprintf ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                   "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                   "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
-                   hostname);
-  /* The host's resolv.conf without loopback resolvers (they are not
-     reachable from the container's network namespace), as docker does. */
+  cleanup_free char *hosts_data = eng_net_hosts_initial (c->j, hostname);
+  /* The host's resolv.conf with the --dns* flags (network.c). */
   cleanup_free char *host_resolv = NULL;
   size_t len = 0;
-  char *resolv_data = NULL;
-  size_t rlen = 0;
-  FILE *f = open_memstream (&resolv_data, &rlen);
-  if (hako_read_file ("/etc/resolv.conf", &host_resolv, &len, NULL) == 0)
-    {
-      char *save = NULL;
-      for (char *line = strtok_r (host_resolv, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-        {
-          if (strncmp (line, "nameserver", 10) == 0 && (strstr (line, "127.") || strstr (line, "::1")))
-            continue;
-          fprintf (f, "%s\n", line);
-        }
-    }
-  fclose (f);
+  hako_read_file ("/etc/resolv.conf", &host_resolv, &len, NULL);
+  char *resolv_data = eng_net_resolv (c->j, host_resolv);
+  size_t rlen = strlen (resolv_data);
   int r = 0;
   if (hako_write_file_atomic (hn, hn_data, strlen (hn_data), 0644, err) < 0
       || hako_write_file_atomic (hosts, hosts_data, strlen (hosts_data), 0644, err) < 0
@@ -680,6 +666,8 @@ set_ns_mode (const struct eng_ctx *e, json_t *nss, const char *type, const char 
   if (!mode || !*mode || strcmp (mode, "private") == 0 || strcmp (mode, "none") == 0
       || strcmp (mode, "bridge") == 0 || strcmp (mode, "shareable") == 0)
     return 0;
+  if (strcmp (type, "network") == 0 && eng_net_mode_is_network (mode))
+    return eng_net_check (e, mode, err); /* a network: a namespace of its own, joined by the monitor */
   size_t idx = (size_t) -1;
   for (size_t i = 0; i < json_array_size (nss); i++)
     if (strcmp (json_string_value (json_object_get (json_array_get (nss, i), "type")), type) == 0)
@@ -822,6 +810,12 @@ eng_specgen (const struct eng_ctx *e, struct eng_ctr *c, const struct eng_create
   json_object_set_new (process, "args", args);
   json_object_set (process, "env", json_object_get (config, "Env"));
   json_object_set_new (process, "terminal", json_boolean (o->tty));
+  struct winsize ws;
+  if (o->tty && isatty (0) && ioctl (0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+    /* The pty is born with the caller's size: a command that asks at once
+       (`stty size`) does not see 0x0. */
+    json_object_set_new (process, "consoleSize",
+                         json_pack ("{s:i, s:i}", "height", ws.ws_row, "width", ws.ws_col));
   const char *wd = json_string_value (json_object_get (config, "WorkingDir"));
   json_object_set_new (process, "cwd", json_string (wd && *wd ? wd : "/"));
   if (wd && *wd)
