@@ -137,9 +137,44 @@ by_created_desc (const void *a, const void *b)
   return strcmp (cy ? cy : "", cx ? cx : "");
 }
 
+/* docker's PORTS column: "127.0.0.1:8080->80/tcp, 53/udp" from
+   NetworkSettings.Ports ({"80/tcp": [{"HostIp", "HostPort"}], "53/udp": null}). */
+static char *
+ports_of (const struct eng_ctr *c)
+{
+  json_t *ports = json_object_get (json_object_get (c->j, "NetworkSettings"), "Ports");
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream (&buf, &len);
+  const char *k;
+  json_t *v;
+  bool first = true;
+  if (eng_ctr_running (c))
+    json_object_foreach (ports, k, v)
+    {
+      size_t i;
+      json_t *b;
+      if (!json_array_size (v))
+        {
+          fprintf (f, "%s%s", first ? "" : ", ", k);
+          first = false;
+        }
+      json_array_foreach (v, i, b)
+      {
+        const char *ip = json_string_value (json_object_get (b, "HostIp"));
+        const char *port = json_string_value (json_object_get (b, "HostPort"));
+        fprintf (f, "%s%s:%s->%s", first ? "" : ", ", ip && *ip ? ip : "0.0.0.0", port ? port : "", k);
+        first = false;
+      }
+    }
+  fclose (f);
+  return buf;
+}
+
 static json_t *
 ps_json (const struct eng_ctr *c, bool trunc)
 {
+  cleanup_free char *ports = ports_of (c);
   char created[64], running_for[64];
   cleanup_free char *cmd = command_of (c, trunc);
   cleanup_free char *status = status_of (c);
@@ -165,7 +200,7 @@ ps_json (const struct eng_ctr *c, bool trunc)
   fclose (f);
   json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", cmd,
                          "CreatedAt", created, "ID", trunc ? id : c->id, "Image", image_of (c), "Labels",
-                         lbuf, "Names", eng_ctr_name (c), "Ports", "", "RunningFor", running_for, "State",
+                         lbuf, "Names", eng_ctr_name (c), "Ports", ports, "RunningFor", running_for, "State",
                          eng_ctr_status (c), "Status", status, "Mounts", "");
   free (lbuf);
   return j;
