@@ -54,6 +54,8 @@ static const char usage_text[]
       "  save IMAGE...         write images to a docker-archive or oci-archive\n"
       "  load                  read images from an archive or OCI layout\n"
       "  import FILE|- [REF]   make an image from a root filesystem tarball\n"
+      "  build [-f FILE] [-t NAME]... [--build-arg K=V] [--target STAGE] [--no-cache] CONTEXT|-\n"
+      "                        build an image from a Containerfile\n"
       "  image inspect|prune|ls|rm|tag|history|save|load|import|pull|push\n"
       "  image mount IMAGE [--name ID]   low-level: mount a writable snapshot, print its path\n"
       "  image umount ID       low-level: unmount and delete a snapshot\n"
@@ -161,6 +163,7 @@ static const struct command top_cmds[] = {
   { "exec", cmd_exec },       { "top", cmd_top },         { "stats", cmd_stats },
   { "port", cmd_port },       { "cp", cmd_cp },           { "export", cmd_export },
   { "volume", cmd_volume },   { "info", cmd_info },       { "network", cmd_network },
+  { "build", cmd_build },
 };
 
 static const struct command container_cmds[] = {
@@ -192,11 +195,12 @@ static const struct command container_cmds[] = {
 };
 
 static const struct command image_cmds[] = {
-  { "ls", cmd_images },         { "list", cmd_images },       { "rm", cmd_rmi },
-  { "remove", cmd_rmi },        { "tag", cmd_tag },           { "inspect", cmd_image_inspect },
-  { "prune", cmd_image_prune }, { "history", cmd_history },   { "save", cmd_save },
-  { "load", cmd_load },         { "import", cmd_import },     { "pull", cmd_pull },
-  { "push", cmd_push },         { "mount", cmd_image_mount }, { "umount", cmd_image_umount },
+  { "ls", cmd_images },           { "list", cmd_images },     { "rm", cmd_rmi },
+  { "remove", cmd_rmi },          { "tag", cmd_tag },         { "inspect", cmd_image_inspect },
+  { "prune", cmd_image_prune },   { "history", cmd_history }, { "save", cmd_save },
+  { "load", cmd_load },           { "import", cmd_import },   { "build", cmd_build },
+  { "pull", cmd_pull },           { "push", cmd_push },       { "mount", cmd_image_mount },
+  { "umount", cmd_image_umount },
 };
 
 static int

@@ -69,6 +69,7 @@ int cmd_history (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_save (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_load (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_import (struct hako_ctx *ctx, int argc, char **argv);
+int cmd_build (struct hako_ctx *ctx, int argc, char **argv); /* hako_build.c */
 int cmd_system (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_image_mount (struct hako_ctx *ctx, int argc, char **argv);
 int cmd_image_umount (struct hako_ctx *ctx, int argc, char **argv);

@@ -118,8 +118,10 @@ img_index_begin (struct img_store *s, struct img_index *ix, struct hako_err **er
         close (fd);
         return hako_error (err, errno, "lock `%s/images.lock`", s->root);
       }
+  /* img_index_read leaves a reader's lock_fd at -1: set ours after it. */
+  int r = img_index_read (s, ix, err);
   ix->lock_fd = fd;
-  if (img_index_read (s, ix, err) < 0)
+  if (r < 0)
     {
       img_index_clear (ix);
       return -1;

@@ -343,14 +343,14 @@ ${NET}x"
 
 # ---- leaks ----
 
-@test "30 run --rm cycles with -p leave no veth, rule, lease or namespace" {
+@test "100 run --rm cycles with -p leave no veth, rule, lease or namespace" {
 	hako network create "$NET" >/dev/null
 	subnet=$(hako network inspect -f '{{json .IPAM}}' "$NET" | jq -r '.Config[0].Subnet' | cut -d. -f1-3)
 	# One run first: the plugins' shared chains (CNI-FORWARD, CNI-HOSTPORT-*)
 	# stay once made, as with podman.
 	hako run --rm --network "$NET" -p 80 web true
 	before=$(net_state "$subnet\\.")
-	for i in $(seq 30); do
+	for i in $(seq 100); do
 		hako run --rm --network "$NET" -p 80 -p 127.0.0.1::81/udp web true
 	done
 	after=$(net_state "$subnet\\.")
