@@ -111,6 +111,10 @@ int cmd_info (struct hako_ctx *ctx, int argc, char **argv);
    one line; the header of a "table TEMPLATE" (the field names). */
 struct json_t;
 void hako_print_template (const char *tmpl, struct json_t *obj);
+/* Append a copy of s to a NULL-terminated vector of n strings. */
+void hako_strv_push (char ***v, size_t *n, const char *s);
+/* docker's --env-file: NAME=VALUE or NAME lines; blank and # lines skipped. */
+int hako_read_env_file (const char *path, char ***env, size_t *n, struct hako_err **err);
 void hako_print_template_header (const char *tmpl);
 
 #endif

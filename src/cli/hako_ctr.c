@@ -39,14 +39,6 @@ fail_code (struct hako_err **err, int code)
   return code;
 }
 
-static void
-strv_push (char ***v, size_t *n, const char *s)
-{
-  *v = xrealloc (*v, (*n + 2) * sizeof (char *));
-  (*v)[(*n)++] = xstrdup (s);
-  (*v)[*n] = NULL;
-}
-
 /* -v SRC:DST[:OPTS]: SRC absolute is a bind, else a named volume; DST alone
    is an anonymous volume. */
 static int
@@ -71,7 +63,7 @@ parse_volume (const char *spec, struct eng_mount_req *m, struct hako_err **err)
   m->source = xstrdup (parts[0]);
   m->target = xstrdup (parts[1]);
   if (strcmp (m->type, "bind") == 0)
-    strv_push (&m->options, &m->n_options, "create");
+    hako_strv_push (&m->options, &m->n_options, "create");
   if (n == 3)
     {
       char *s2 = NULL;
@@ -86,7 +78,7 @@ parse_volume (const char *spec, struct eng_mount_req *m, struct hako_err **err)
                    || strcmp (o, "nocopy") == 0)
             {
               if (strcmp (o, "nocopy") != 0)
-                strv_push (&m->options, &m->n_options, o);
+                hako_strv_push (&m->options, &m->n_options, o);
             }
           else
             return hako_error (err, EINVAL, "invalid volume option `%s` in `%s`", o, spec);
@@ -126,15 +118,15 @@ parse_mount (const char *spec, struct eng_mount_req *m, struct hako_err **err)
       else if (strcmp (kv, "tmpfs-size") == 0)
         {
           cleanup_free char *o = xasprintf ("size=%s", v);
-          strv_push (&m->options, &m->n_options, o);
+          hako_strv_push (&m->options, &m->n_options, o);
         }
       else if (strcmp (kv, "tmpfs-mode") == 0)
         {
           cleanup_free char *o = xasprintf ("mode=%s", v);
-          strv_push (&m->options, &m->n_options, o);
+          hako_strv_push (&m->options, &m->n_options, o);
         }
       else if (strcmp (kv, "bind-propagation") == 0)
-        strv_push (&m->options, &m->n_options, v);
+        hako_strv_push (&m->options, &m->n_options, v);
       else if (strcmp (kv, "volume-nocopy") == 0 || strcmp (kv, "consistency") == 0)
         continue;
       else
@@ -164,29 +156,7 @@ parse_tmpfs (const char *spec, struct eng_mount_req *m)
         if (strcmp (o, "ro") == 0)
           m->readonly = true;
         else
-          strv_push (&m->options, &m->n_options, o);
-    }
-  return 0;
-}
-
-static int
-read_env_file (const char *path, struct eng_create_opts *o, struct hako_err **err)
-{
-  cleanup_free char *buf = NULL;
-  size_t len;
-  if (hako_read_file (path, &buf, &len, err) < 0)
-    return hako_error_prefix (err, "--env-file");
-  char *save = NULL;
-  for (char *line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      while (*line == ' ' || *line == '\t')
-        line++;
-      size_t l = strlen (line);
-      if (l && line[l - 1] == '\r')
-        line[l - 1] = '\0';
-      if (*line == '\0' || *line == '#')
-        continue;
-      strv_push (&o->env, &o->n_env, line);
+          hako_strv_push (&m->options, &m->n_options, o);
     }
   return 0;
 }
@@ -341,10 +311,10 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
           o->name = optarg;
           break;
         case 'e':
-          strv_push (&o->env, &o->n_env, optarg);
+          hako_strv_push (&o->env, &o->n_env, optarg);
           break;
         case OPT_ENV_FILE:
-          if (read_env_file (optarg, o, err) < 0)
+          if (hako_read_env_file (optarg, &o->env, &o->n_env, err) < 0)
             return -1;
           break;
         case 'w':
@@ -355,13 +325,13 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
           break;
         case OPT_ENTRYPOINT:
           o->has_entrypoint = true;
-          strv_push (&o->entrypoint, &o->n_entrypoint, optarg);
+          hako_strv_push (&o->entrypoint, &o->n_entrypoint, optarg);
           break;
         case 'h':
           o->hostname = optarg;
           break;
         case 'l':
-          strv_push (&o->labels, &o->n_labels, optarg);
+          hako_strv_push (&o->labels, &o->n_labels, optarg);
           break;
         case 'v':
         case OPT_MOUNT:
@@ -415,13 +385,13 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
             break;
           }
         case OPT_ULIMIT:
-          strv_push (&o->ulimits, &o->n_ulimits, optarg);
+          hako_strv_push (&o->ulimits, &o->n_ulimits, optarg);
           break;
         case OPT_CAP_ADD:
-          strv_push (&o->cap_add, &o->n_cap_add, optarg);
+          hako_strv_push (&o->cap_add, &o->n_cap_add, optarg);
           break;
         case OPT_CAP_DROP:
-          strv_push (&o->cap_drop, &o->n_cap_drop, optarg);
+          hako_strv_push (&o->cap_drop, &o->n_cap_drop, optarg);
           break;
         case OPT_PRIVILEGED:
           o->privileged = true;
@@ -445,7 +415,7 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
             return hako_error (err, EINVAL, "--security-opt `%s`: unknown option", optarg);
           break;
         case OPT_DEVICE:
-          strv_push (&o->devices, &o->n_devices, optarg);
+          hako_strv_push (&o->devices, &o->n_devices, optarg);
           break;
         case OPT_INIT:
           o->init = true;
@@ -469,7 +439,7 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
           o->userns_mode = optarg;
           break;
         case OPT_SYSCTL:
-          strv_push (&o->sysctls, &o->n_sysctls, optarg);
+          hako_strv_push (&o->sysctls, &o->n_sysctls, optarg);
           break;
         case OPT_SHM:
           if (eng_parse_bytes (optarg, &o->shm_size, err) < 0)
@@ -494,22 +464,22 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
           f->network_set = true;
           break;
         case 'p':
-          strv_push (&f->net.publish, &f->net.n_publish, optarg);
+          hako_strv_push (&f->net.publish, &f->net.n_publish, optarg);
           break;
         case 'P':
           f->net.publish_all = true;
           break;
         case OPT_DNS:
-          strv_push (&f->net.dns, &f->net.n_dns, optarg);
+          hako_strv_push (&f->net.dns, &f->net.n_dns, optarg);
           break;
         case OPT_DNS_SEARCH:
-          strv_push (&f->net.dns_search, &f->net.n_dns_search, optarg);
+          hako_strv_push (&f->net.dns_search, &f->net.n_dns_search, optarg);
           break;
         case OPT_DNS_OPTION:
-          strv_push (&f->net.dns_opts, &f->net.n_dns_opts, optarg);
+          hako_strv_push (&f->net.dns_opts, &f->net.n_dns_opts, optarg);
           break;
         case OPT_ADD_HOST:
-          strv_push (&f->net.add_hosts, &f->net.n_add_hosts, optarg);
+          hako_strv_push (&f->net.add_hosts, &f->net.n_add_hosts, optarg);
           break;
         case OPT_LOG_OPT:
           if (strncmp (optarg, "max-size=", 9) == 0)
@@ -553,7 +523,7 @@ parse_run_flags (int argc, char **argv, struct run_flags *f, struct hako_err **e
     return hako_error (err, EINVAL, "\"run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
   o->image = argv[optind++];
   for (int i = optind; i < argc; i++)
-    strv_push (&o->cmd, &o->n_cmd, argv[i]);
+    hako_strv_push (&o->cmd, &o->n_cmd, argv[i]);
   /* The default network is none; publishing a port implies the default
      bridge (hako0), as docker's default would. */
   if (!f->network_set && (f->net.n_publish || f->net.publish_all))
@@ -801,19 +771,6 @@ do_stop (struct eng_ctx *e, struct eng_ctr *c, void *arg, struct hako_err **err)
   return eng_stop (e, c, a->timeout, err);
 }
 
-int
-cmd_stop (struct hako_ctx *ctx, int argc, char **argv)
-{
-  static const struct option lo[] = { { "time", required_argument, NULL, 't' },
-                                      { "timeout", required_argument, NULL, 't' },
-                                      { NULL, 0, NULL, 0 } };
-  struct stop_args a = { .timeout = -1 };
-  int first = parse_simple (argc, argv, "+t:", lo, on_stop_opt, &a);
-  if (first < 0)
-    return hako_usage (argv[0], "see `hako stop --help`");
-  return for_each (ctx, argc, argv, first, do_stop, &a, true);
-}
-
 static int
 do_restart (struct eng_ctx *e, struct eng_ctr *c, void *arg, struct hako_err **err)
 {
@@ -823,8 +780,9 @@ do_restart (struct eng_ctx *e, struct eng_ctr *c, void *arg, struct hako_err **e
   return eng_start (e, c, false, err);
 }
 
-int
-cmd_restart (struct hako_ctx *ctx, int argc, char **argv)
+/* stop and restart: the same flags, another action. */
+static int
+stop_like (struct hako_ctx *ctx, int argc, char **argv, ctr_fn fn)
 {
   static const struct option lo[] = { { "time", required_argument, NULL, 't' },
                                       { "timeout", required_argument, NULL, 't' },
@@ -832,8 +790,23 @@ cmd_restart (struct hako_ctx *ctx, int argc, char **argv)
   struct stop_args a = { .timeout = -1 };
   int first = parse_simple (argc, argv, "+t:", lo, on_stop_opt, &a);
   if (first < 0)
-    return hako_usage (argv[0], "see `hako restart --help`");
-  return for_each (ctx, argc, argv, first, do_restart, &a, true);
+    {
+      cleanup_free char *msg = xasprintf ("see `hako %s --help`", argv[0]);
+      return hako_usage (argv[0], msg);
+    }
+  return for_each (ctx, argc, argv, first, fn, &a, true);
+}
+
+int
+cmd_stop (struct hako_ctx *ctx, int argc, char **argv)
+{
+  return stop_like (ctx, argc, argv, do_stop);
+}
+
+int
+cmd_restart (struct hako_ctx *ctx, int argc, char **argv)
+{
+  return stop_like (ctx, argc, argv, do_restart);
 }
 
 static int

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-strv_push (char ***v, size_t *n, const char *s)
+void
+hako_strv_push (char ***v, size_t *n, const char *s)
 {
   *v = xrealloc (*v, (*n + 2) * sizeof (char *));
   (*v)[(*n)++] = xstrdup (s);
@@ -34,8 +34,8 @@ strv_free (char **v, size_t n)
   free (v);
 }
 
-static int
-read_env_file (const char *path, char ***env, size_t *n, struct hako_err **err)
+int
+hako_read_env_file (const char *path, char ***env, size_t *n, struct hako_err **err)
 {
   cleanup_free char *buf = NULL;
   size_t len;
@@ -50,7 +50,7 @@ read_env_file (const char *path, char ***env, size_t *n, struct hako_err **err)
       if (l && line[l - 1] == '\r')
         line[l - 1] = '\0';
       if (*line && *line != '#')
-        strv_push (env, n, line);
+        hako_strv_push (env, n, line);
     }
   return 0;
 }
@@ -94,10 +94,10 @@ cmd_exec (struct hako_ctx *ctx, int argc, char **argv)
         o.detach = true;
         break;
       case 'e':
-        strv_push (&o.env, &o.n_env, optarg);
+        hako_strv_push (&o.env, &o.n_env, optarg);
         break;
       case OPT_ENV_FILE:
-        if (read_env_file (optarg, &o.env, &o.n_env, &err) < 0)
+        if (hako_read_env_file (optarg, &o.env, &o.n_env, &err) < 0)
           {
             strv_free (o.env, o.n_env);
             hako_log_error (err);

@@ -629,41 +629,7 @@ cmd_inspect (struct hako_ctx *ctx, int argc, char **argv)
           json_t *v;
           json_array_foreach (out, i, v)
           {
-            /* {{.State.Status}}-style paths. */
-            const char *p = format;
-            for (; *p;)
-              {
-                if (strncmp (p, "{{", 2) == 0 && strstr (p, "}}"))
-                  {
-                    const char *end = strstr (p, "}}");
-                    cleanup_free char *path = strndup (p + 2, (size_t) (end - p - 2));
-                    char *f = path;
-                    while (*f == ' ')
-                      f++;
-                    char *fe = f + strlen (f);
-                    while (fe > f && fe[-1] == ' ')
-                      *--fe = '\0';
-                    json_t *cur = v;
-                    if (strncmp (f, "json ", 5) == 0)
-                      f += 5;
-                    char *save = NULL;
-                    for (char *k = strtok_r (f, ".", &save); k && cur; k = strtok_r (NULL, ".", &save))
-                      cur = json_object_get (cur, k);
-                    if (json_is_string (cur))
-                      fputs (json_string_value (cur), stdout);
-                    else if (cur)
-                      {
-                        cleanup_free char *s = json_dumps (cur, JSON_ENCODE_ANY | JSON_COMPACT);
-                        fputs (s, stdout);
-                      }
-                    else
-                      fputs ("<no value>", stdout);
-                    p = end + 2;
-                  }
-                else
-                  putchar (*p++);
-              }
-            putchar ('\n');
+            hako_print_template (format, v); /* {{.State.Status}}-style paths */
           }
         }
       else

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* exec, and the pids and stats of a running container. */
 #include "exec.h"
+#include "users.h"
 #include "cp.h"
 #include "internal.h"
 #include "rt.h"
@@ -61,59 +62,6 @@ strv_free (char **v, size_t n)
 
 /* ---- users: names from the container's /etc/passwd and /etc/group ---- */
 
-static char *
-read_in_root (int rootfd, const char *path)
-{
-  struct hako_err *err = NULL;
-  cleanup_close int fd = hako_open_in_root (rootfd, path, O_RDONLY | O_CLOEXEC, 0, &err);
-  hako_error_free (&err);
-  char *buf = NULL;
-  size_t len;
-  if (fd < 0 || hako_read_fd (fd, &buf, &len, NULL) < 0)
-    return NULL;
-  return buf;
-}
-
-static bool
-all_digits (const char *s)
-{
-  if (!*s)
-    return false;
-  for (; *s; s++)
-    if (!isdigit ((unsigned char) *s))
-      return false;
-  return true;
-}
-
-/* Field k (0-based) of a colon-separated line. */
-static char *
-field (const char *line, int k)
-{
-  for (int i = 0; i < k && line; i++)
-    {
-      line = strchr (line, ':');
-      if (line)
-        line++;
-    }
-  return line ? strndup (line, strcspn (line, ":\n")) : NULL;
-}
-
-/* The line whose name (field 0) or, for a number, id (field 2) is key. */
-static const char *
-db_find (const char *buf, const char *key)
-{
-  bool by_id = all_digits (key);
-  for (const char *l = buf; l && *l; l = strchr (l, '\n') ? strchr (l, '\n') + 1 : NULL)
-    {
-      if (*l == '#' || *l == '\n')
-        continue;
-      cleanup_free char *f = field (l, by_id ? 2 : 0);
-      if (f && strcmp (f, key) == 0)
-        return l;
-    }
-  return NULL;
-}
-
 struct exec_user
 {
   char *ids; /* "uid:gid" for the runtime */
@@ -130,64 +78,18 @@ exec_user_clear (struct exec_user *u)
   free (u->home);
 }
 
-/* docker's -u user[:group], as runc resolves it: a name must exist, a
-   number need not (gid 0 then); supplementary groups are the groups that
-   list the user, when no group is given. */
+/* docker's -u user[:group] (users.h), in the runtime's "uid:gid" form. */
 static int
 resolve_user (int rootfd, const char *spec, struct exec_user *u, struct hako_err **err)
 {
-  cleanup_free char *passwd = read_in_root (rootfd, "/etc/passwd");
-  cleanup_free char *group = read_in_root (rootfd, "/etc/group");
-  cleanup_free char *copy = xstrdup (spec);
-  char *gpart = strchr (copy, ':');
-  if (gpart)
-    *gpart++ = '\0';
-  unsigned long uid = 0, gid = 0;
-  cleanup_free char *uname = NULL;
-  const char *line = passwd && *copy ? db_find (passwd, copy) : NULL;
-  u->home = xstrdup ("/");
-  if (line)
-    {
-      cleanup_free char *fu = field (line, 2), *fg = field (line, 3), *fh = field (line, 5);
-      uid = strtoul (fu ? fu : "0", NULL, 10);
-      gid = strtoul (fg ? fg : "0", NULL, 10);
-      uname = field (line, 0);
-      if (fh && *fh)
-        {
-          free (u->home);
-          u->home = steal_pointer (&fh);
-        }
-    }
-  else if (all_digits (copy))
-    uid = strtoul (copy, NULL, 10);
-  else
-    return hako_error (err, 0, "unable to find user %s: no matching entries in passwd file", copy);
-  if (gpart && *gpart)
-    {
-      const char *gl = group ? db_find (group, gpart) : NULL;
-      cleanup_free char *fg = gl ? field (gl, 2) : NULL;
-      if (fg)
-        gid = strtoul (fg, NULL, 10);
-      else if (all_digits (gpart))
-        gid = strtoul (gpart, NULL, 10);
-      else
-        return hako_error (err, 0, "unable to find group %s: no matching entries in group file", gpart);
-    }
-  else if (group && uname)
-    for (const char *l = group; l && *l; l = strchr (l, '\n') ? strchr (l, '\n') + 1 : NULL)
-      {
-        cleanup_free char *members = field (l, 3), *fg = field (l, 2);
-        if (!members || !fg)
-          continue;
-        char *save = NULL;
-        for (char *m = strtok_r (members, ",", &save); m; m = strtok_r (NULL, ",", &save))
-          if (strcmp (m, uname) == 0 && strtoul (fg, NULL, 10) != gid)
-            {
-              u->gids = xrealloc (u->gids, (u->n_gids + 1) * sizeof (uint32_t));
-              u->gids[u->n_gids++] = (uint32_t) strtoul (fg, NULL, 10);
-            }
-      }
-  u->ids = xasprintf ("%lu:%lu", uid, gid);
+  struct eng_user eu;
+  if (eng_user_resolve (rootfd, spec, &eu, err) < 0)
+    return -1;
+  u->ids = xasprintf ("%u:%u", eu.uid, eu.gid);
+  u->gids = steal_pointer (&eu.gids);
+  u->n_gids = eu.n_gids;
+  u->home = steal_pointer (&eu.home);
+  eng_user_clear (&eu);
   return 0;
 }
 

@@ -38,7 +38,7 @@ int eng_frame_read (int fd, enum eng_frame *type, char **data, size_t *len);
 struct sockaddr_un;
 int eng_unix_addr (const char *path, struct sockaddr_un *addr, int *dirfd_out);
 
-/* "512m", "1g", "100k", "1024" -> bytes (docker's binary units). */
-int eng_parse_bytes (const char *s, int64_t *out, struct hako_err **err);
+/* Set NAME=VALUE in a JSON array of "NAME=VALUE" strings (replacing NAME). */
+void eng_env_set (json_t *env, const char *kv);
 
 #endif

@@ -38,8 +38,8 @@ strv_json (char *const *v, size_t n)
   return a;
 }
 
-static void
-env_put (json_t *env, const char *kv)
+void
+eng_env_set (json_t *env, const char *kv)
 {
   const char *eq = strchr (kv, '=');
   size_t klen = eq ? (size_t) (eq - kv) : strlen (kv);
@@ -88,19 +88,19 @@ build_config (const struct eng_create_opts *o, json_t *img, const char *id)
   {
     if (strncmp (json_string_value (v), "PATH=", 5) == 0)
       has_path = true;
-    env_put (env, json_string_value (v));
+    eng_env_set (env, json_string_value (v));
   }
   if (!has_path)
     json_array_insert_new (env, 0, json_string (DEFAULT_PATH_ENV));
   for (size_t k = 0; k < o->n_env; k++)
     {
       if (strchr (o->env[k], '='))
-        env_put (env, o->env[k]);
+        eng_env_set (env, o->env[k]);
       else if (getenv (o->env[k]))
         {
           /* -e NAME: the caller's value, skipped when unset (docker). */
           cleanup_free char *kv = xasprintf ("%s=%s", o->env[k], getenv (o->env[k]));
-          env_put (env, kv);
+          eng_env_set (env, kv);
         }
     }
   json_object_set_new (cfg, "Env", env);

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "network.h"
 #include "seccomp/profile.h"
+#include "users.h"
 #include "volume.h"
 #include "../oci/names.h"
 #include "../oci/spec.h"
@@ -43,48 +44,8 @@ static const char *const default_caps[] = { "CAP_CHOWN",
                                             "CAP_AUDIT_WRITE",
                                             NULL };
 
-static const char *const all_caps[] = { "CAP_CHOWN",
-                                        "CAP_DAC_OVERRIDE",
-                                        "CAP_DAC_READ_SEARCH",
-                                        "CAP_FOWNER",
-                                        "CAP_FSETID",
-                                        "CAP_KILL",
-                                        "CAP_SETGID",
-                                        "CAP_SETUID",
-                                        "CAP_SETPCAP",
-                                        "CAP_LINUX_IMMUTABLE",
-                                        "CAP_NET_BIND_SERVICE",
-                                        "CAP_NET_BROADCAST",
-                                        "CAP_NET_ADMIN",
-                                        "CAP_NET_RAW",
-                                        "CAP_IPC_LOCK",
-                                        "CAP_IPC_OWNER",
-                                        "CAP_SYS_MODULE",
-                                        "CAP_SYS_RAWIO",
-                                        "CAP_SYS_CHROOT",
-                                        "CAP_SYS_PTRACE",
-                                        "CAP_SYS_PACCT",
-                                        "CAP_SYS_ADMIN",
-                                        "CAP_SYS_BOOT",
-                                        "CAP_SYS_NICE",
-                                        "CAP_SYS_RESOURCE",
-                                        "CAP_SYS_TIME",
-                                        "CAP_SYS_TTY_CONFIG",
-                                        "CAP_MKNOD",
-                                        "CAP_LEASE",
-                                        "CAP_AUDIT_WRITE",
-                                        "CAP_AUDIT_CONTROL",
-                                        "CAP_SETFCAP",
-                                        "CAP_MAC_OVERRIDE",
-                                        "CAP_MAC_ADMIN",
-                                        "CAP_SYSLOG",
-                                        "CAP_WAKE_ALARM",
-                                        "CAP_BLOCK_SUSPEND",
-                                        "CAP_AUDIT_READ",
-                                        "CAP_PERFMON",
-                                        "CAP_BPF",
-                                        "CAP_CHECKPOINT_RESTORE",
-                                        NULL };
+/* Every capability: the runtime's table (oci/names.c), indexed by number. */
+#define all_caps oci_known_capabilities
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -97,10 +58,7 @@ cap_name (const char *s)
   cleanup_free char *up = xasprintf ("%s%s", strncasecmp (s, "CAP_", 4) == 0 ? "" : "CAP_", s);
   for (char *p = up; *p; p++)
     *p = (char) toupper ((unsigned char) *p);
-  for (size_t i = 0; all_caps[i]; i++)
-    if (strcmp (all_caps[i], up) == 0)
-      return steal_pointer (&up);
-  return NULL;
+  return oci_cap_from_name (up) >= 0 ? steal_pointer (&up) : NULL;
 }
 
 static int
@@ -174,25 +132,6 @@ build_caps (const struct eng_create_opts *o, json_t **out, struct hako_err **err
 
 /* ---- environment ---- */
 
-static void
-env_set (json_t *env, const char *kv)
-{
-  const char *eq = strchr (kv, '=');
-  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv);
-  size_t i;
-  json_t *v;
-  json_array_foreach (env, i, v)
-  {
-    const char *s = json_string_value (v);
-    if (strncmp (s, kv, klen) == 0 && s[klen] == '=')
-      {
-        json_array_set_new (env, i, json_string (kv));
-        return;
-      }
-  }
-  json_array_append_new (env, json_string (kv));
-}
-
 static bool
 env_has (json_t *env, const char *key)
 {
@@ -209,139 +148,30 @@ env_has (json_t *env, const char *key)
 
 /* ---- users: names from the image's /etc/passwd and /etc/group ---- */
 
-static char *
-read_in_root (int rootfd, const char *path)
-{
-  struct hako_err *err = NULL;
-  cleanup_close int fd = hako_open_in_root (rootfd, path, O_RDONLY | O_CLOEXEC, 0, &err);
-  hako_error_free (&err);
-  if (fd < 0)
-    return NULL;
-  char *buf = NULL;
-  size_t len;
-  if (hako_read_fd (fd, &buf, &len, NULL) < 0)
-    return NULL;
-  return buf;
-}
-
-static bool
-all_digits (const char *s)
-{
-  if (!*s)
-    return false;
-  for (; *s; s++)
-    if (!isdigit ((unsigned char) *s))
-      return false;
-  return true;
-}
-
-/* Field `k` (0-based) of a colon-separated line, copied into buf. */
-static const char *
-field (const char *line, int k, char *buf, size_t len)
-{
-  for (int i = 0; i < k && line; i++)
-    {
-      line = strchr (line, ':');
-      if (line)
-        line++;
-    }
-  if (!line)
-    return NULL;
-  size_t n = strcspn (line, ":\n");
-  if (n >= len)
-    n = len - 1;
-  memcpy (buf, line, n);
-  buf[n] = '\0';
-  return buf;
-}
-
-/* Find a line of a passwd/group file whose field 0 (name) or field 2 (id)
-   matches.  Returns a pointer into buf or NULL. */
-static const char *
-db_find (const char *buf, const char *key)
-{
-  bool by_id = all_digits (key);
-  for (const char *line = buf; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
-    {
-      char f[256];
-      if (*line == '#' || *line == '\n')
-        continue;
-      if (field (line, by_id ? 2 : 0, f, sizeof (f)) && strcmp (f, key) == 0)
-        return line;
-    }
-  return NULL;
-}
-
 static int
-resolve_user (const char *rootfs, const char *spec, json_t *user, json_t *env, const char **home_out,
-              struct hako_err **err)
+resolve_user (const char *rootfs, const char *spec, json_t *user, json_t *env, struct hako_err **err)
 {
-  static char home[PATH_MAX];
   cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return hako_error (err, errno, "open `%s`", rootfs);
-  cleanup_free char *passwd = read_in_root (rootfd, "/etc/passwd");
-  cleanup_free char *group = read_in_root (rootfd, "/etc/group");
-  cleanup_free char *copy = xstrdup (spec && *spec ? spec : "0");
-  char *gpart = strchr (copy, ':');
-  if (gpart)
-    *gpart++ = '\0';
-  const char *uname = copy;
-  long uid = 0, gid = 0;
-  char namebuf[256] = "";
-  const char *line = passwd ? db_find (passwd, uname) : NULL;
-  snprintf (home, sizeof (home), "/");
-  if (line)
+  struct eng_user u;
+  if (eng_user_resolve (rootfd, spec, &u, err) < 0)
+    return -1;
+  json_object_set_new (user, "uid", json_integer (u.uid));
+  json_object_set_new (user, "gid", json_integer (u.gid));
+  if (u.n_gids)
     {
-      char f[PATH_MAX];
-      uid = strtol (field (line, 2, f, sizeof (f)), NULL, 10);
-      gid = strtol (field (line, 3, f, sizeof (f)), NULL, 10);
-      field (line, 0, namebuf, sizeof (namebuf));
-      if (field (line, 5, f, sizeof (f)) && *f)
-        snprintf (home, sizeof (home), "%s", f);
+      json_t *extra = json_array ();
+      for (size_t i = 0; i < u.n_gids; i++)
+        json_array_append_new (extra, json_integer (u.gids[i]));
+      json_object_set_new (user, "additionalGids", extra);
     }
-  else if (all_digits (uname))
-    uid = strtol (uname, NULL, 10);
-  else
-    return hako_error (err, ENOENT, "unable to find user %s: no matching entries in passwd file", uname);
-  if (gpart && *gpart)
-    {
-      const char *gl = group ? db_find (group, gpart) : NULL;
-      char f[64];
-      if (gl)
-        gid = strtol (field (gl, 2, f, sizeof (f)), NULL, 10);
-      else if (all_digits (gpart))
-        gid = strtol (gpart, NULL, 10);
-      else
-        return hako_error (err, ENOENT, "unable to find group %s: no matching entries in group file", gpart);
-    }
-  json_object_set_new (user, "uid", json_integer (uid));
-  json_object_set_new (user, "gid", json_integer (gid));
-  /* Supplementary groups: every group that lists the user (by name). */
-  json_t *extra = json_array ();
-  if (group && *namebuf && !(gpart && *gpart))
-    for (const char *l = group; l && *l; l = strchr (l, '\n') ? strchr (l, '\n') + 1 : NULL)
-      {
-        char members[4096], f[64];
-        if (!field (l, 3, members, sizeof (members)) || !field (l, 2, f, sizeof (f)))
-          continue;
-        long g = strtol (f, NULL, 10);
-        char *save = NULL;
-        for (char *m = strtok_r (members, ",", &save); m; m = strtok_r (NULL, ",", &save))
-          if (strcmp (m, namebuf) == 0 && g != gid)
-            json_array_append_new (extra, json_integer (g));
-      }
-  if (json_array_size (extra))
-    json_object_set_new (user, "additionalGids", extra);
-  else
-    json_decref (extra);
   if (!env_has (env, "HOME"))
     {
-      cleanup_free char *h = xasprintf ("HOME=%s", home);
-      env_set (env, h);
+      cleanup_free char *h = xasprintf ("HOME=%s", u.home);
+      eng_env_set (env, h);
     }
-  if (home_out)
-    *home_out = home;
+  eng_user_clear (&u);
   return 0;
 }
 
@@ -839,13 +669,13 @@ eng_specgen (const struct eng_ctx *e, struct eng_ctr *c, const struct eng_create
       close (dfd);
     }
   if (o->tty)
-    env_set (json_object_get (process, "env"), "TERM=xterm");
+    eng_env_set (json_object_get (process, "env"), "TERM=xterm");
 
   /* user */
   json_t *user = json_object ();
   json_object_set_new (process, "user", user);
   if (resolve_user (rootfs, json_string_value (json_object_get (config, "User")), user,
-                    json_object_get (process, "env"), NULL, err)
+                    json_object_get (process, "env"), err)
       < 0)
     goto out;
 
