@@ -3,6 +3,7 @@
    then the command and its flags).  Single-dash long flags (`-root`) are
    accepted as runc's CLI library does. */
 #include "cli.h"
+#include "../util/cleanup.h"
 #include "../util/error.h"
 #include "../util/log.h"
 #include "../runtime/security.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -47,12 +49,21 @@ version (void)
           HAKO_VERSION, HAKO_COMMIT, "1.2.0", hako_seccomp_enabled () ? '+' : '-');
 }
 
+/* Rootless: the user's runtime dir (pam_systemd's /run/user/UID when
+   XDG_RUNTIME_DIR is not set, as after `su`), so that each user has a state
+   root of its own and `list` shows only its containers. */
 static char *
 default_root (void)
 {
   const char *xdg = getenv ("XDG_RUNTIME_DIR");
-  if (geteuid () != 0 && xdg && *xdg)
+  if (geteuid () == 0)
+    return xstrdup ("/run/hako-runtime");
+  if (xdg && *xdg)
     return xasprintf ("%s/hako-runtime", xdg);
+  cleanup_free char *run_user = xasprintf ("/run/user/%u", (unsigned) geteuid ());
+  struct stat st;
+  if (stat (run_user, &st) == 0 && S_ISDIR (st.st_mode) && st.st_uid == geteuid ())
+    return xasprintf ("%s/hako-runtime", run_user);
   return xstrdup ("/run/hako-runtime");
 }
 
@@ -85,7 +96,7 @@ main (int argc, char **argv)
   const char *log_path = NULL;
   enum hako_log_format fmt = HAKO_LOG_TEXT;
   bool systemd = false;
-  char *root = NULL;
+  cleanup_free char *root = NULL; /* g.rt.root: freed on every return (LSan) */
   int o, ret;
 
   g.rt.cgroup_manager = HAKO_CGROUP_CGROUPFS;
@@ -96,6 +107,7 @@ main (int argc, char **argv)
       switch (o)
         {
         case 'r':
+          free (root);
           root = xstrdup (optarg);
           break;
         case 'l':
@@ -134,6 +146,14 @@ main (int argc, char **argv)
             g.rt.rootless = true;
           else if (strcmp (optarg, "false") == 0)
             g.rt.rootless = false;
+          else if (strcmp (optarg, "auto") == 0)
+            g.rt.rootless = geteuid () != 0;
+          else
+            {
+              fprintf (stderr, "hako-runtime: --rootless: unknown value `%s` (auto, true or false)\n",
+                       optarg);
+              return 1;
+            }
           break;
         case 'C':
           break;
@@ -152,6 +172,7 @@ main (int argc, char **argv)
   if (hako_log_init ("hako-runtime", log_path, fmt, g.debug, &err) < 0)
     {
       hako_log_error (err);
+      hako_error_free (&err);
       return 1;
     }
   if (optind >= argc)
@@ -159,7 +180,9 @@ main (int argc, char **argv)
       usage (stderr);
       return 1;
     }
-  g.rt.root = root ? root : default_root ();
+  if (root == NULL)
+    root = default_root ();
+  g.rt.root = root;
   const char *name = argv[optind];
   const struct cli_command *cmd = NULL;
   for (const struct cli_command *c = cli_commands; c->name; c++)
@@ -169,6 +192,7 @@ main (int argc, char **argv)
     {
       hako_error (&err, 0, "unknown command `%s` (see hako-runtime --help)", name);
       hako_log_error (err);
+      hako_error_free (&err);
       return 1;
     }
   if (systemd)
@@ -176,6 +200,7 @@ main (int argc, char **argv)
       hako_error (&err, 0,
                   "%s: the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs", name);
       hako_log_error (err);
+      hako_error_free (&err);
       return 1;
     }
   /* The commands that put a process into a container run from a sealed
@@ -186,6 +211,7 @@ main (int argc, char **argv)
   else if (strcmp (name, "exec") == 0 && hako_exe_seal (argv, &err) < 0)
     {
       hako_log_error (err);
+      hako_error_free (&err);
       return 1;
     }
   log_debug ("%s: root %s", name, g.rt.root);

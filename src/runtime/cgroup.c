@@ -423,6 +423,24 @@ res_controller (enum cg_res res)
   return f[res];
 }
 
+/* Without cgroups to put them in (--cgroup-manager disabled, or rootless
+   without delegation) limits cannot be enforced: refuse the first one the
+   config asks for, naming it, rather than run the container unconfined.
+   Device rules are left to the user namespace and the mount namespace (no
+   mknod, only the bound devices), as runc does rootless. */
+static int
+refuse_limits (const struct oci_resources *r, const char *why, struct hako_err **err)
+{
+  if (r == NULL)
+    return 0;
+  for (int res = 0; res < CG_N_RES; res++)
+    if (res != CG_DEVICES && wanted (res, r, false))
+      return hako_error (err, 0, "linux.resources.%s: cannot be applied: %s", res_field (res), why);
+  if (r->n_unified)
+    return hako_error (err, 0, "linux.resources.unified: cannot be applied: %s", why);
+  return 0;
+}
+
 static int
 apply_resources (const struct cg_set *s, const struct oci_resources *r, bool update, struct hako_err **err)
 {
@@ -442,6 +460,11 @@ apply_resources (const struct cg_set *s, const struct oci_resources *r, bool upd
                   "linux.resources.devices: no devices cgroup on this host: the rules are not enforced");
               continue;
             }
+          if (s->rootless)
+            return hako_error (err, ENOTSUP,
+                               "linux.resources.%s: rootless: the `%s` controller is not delegated to "
+                               "this user (enabled in the cgroup v2 subtree it owns)",
+                               res_field (res), res_controller (res));
           return hako_error (err, ENOTSUP,
                              "linux.resources.%s: no mounted cgroup hierarchy has the `%s` controller",
                              res_field (res), res_controller (res));
@@ -554,6 +577,80 @@ create_dirs (int dirfd, const struct cg_layout *l, const char *cgroups_path, con
   return ret;
 }
 
+/* ---- rootless: delegated cgroups only ---- */
+
+static bool
+writable (const char *dir, const char *file)
+{
+  cleanup_free char *p = file ? hako_path_join (dir, file) : xstrdup (dir);
+  return faccessat (AT_FDCWD, p, W_OK | (file ? 0 : X_OK), AT_EACCESS) == 0;
+}
+
+/* Whether an unprivileged runtime can make the container's cgroup in `h`
+   and move a process there: a cgroup v2 hierarchy where the nearest
+   existing ancestor of the leaf is ours to mkdir in, and where the common
+   ancestor of our own cgroup and the leaf lets us write cgroup.procs (the
+   kernel's rule for migrating a process).  That is what a delegated subtree
+   (systemd's Delegate=yes, or a chown by the administrator) gives; v1
+   hierarchies are never delegated to users in practice. */
+static bool
+delegated (const struct cg_hierarchy *h, const char *cgroups_path, const char *id)
+{
+  if (!h->v2)
+    return false;
+  cleanup_free char *rel = resolve_path (h, cgroups_path, id);
+  cleanup_free char *leaf = hako_path_join (h->mountpoint, rel);
+  cleanup_free char *own_rel = cg_own_path (h);
+  cleanup_free char *own = hako_path_join (h->mountpoint, own_rel);
+  struct stat st;
+
+  /* The nearest existing ancestor (or the leaf itself, made earlier). */
+  cleanup_free char *anc = xstrdup (leaf);
+  while (stat (anc, &st) < 0 && strcmp (anc, h->mountpoint) != 0)
+    {
+      char *slash = strrchr (anc, '/');
+      if (slash == NULL || slash == anc)
+        return false;
+      *slash = '\0';
+    }
+  if (!writable (anc, strcmp (anc, leaf) == 0 ? "cgroup.procs" : NULL))
+    return false;
+  /* The common ancestor of our cgroup and the leaf. */
+  size_t i = 0, last = 0;
+  while (own[i] && own[i] == leaf[i])
+    {
+      if (own[i] == '/')
+        last = i;
+      i++;
+    }
+  if ((own[i] == '\0' && (leaf[i] == '/' || leaf[i] == '\0')) || (leaf[i] == '\0' && own[i] == '/'))
+    last = i;
+  cleanup_free char *common = xasprintf ("%.*s", (int) last, own);
+  return writable (common, "cgroup.procs");
+}
+
+/* Keep only the hierarchies delegated to us; true if any is left. */
+static bool
+keep_delegated (struct cg_layout *l, const char *cgroups_path, const char *id)
+{
+  size_t j = 0;
+  for (size_t i = 0; i < l->n; i++)
+    {
+      if (delegated (&l->h[i], cgroups_path, id))
+        {
+          l->h[j++] = l->h[i];
+          continue;
+        }
+      log_debug ("rootless: cgroup hierarchy %s is not delegated to this user: not used", l->h[i].mountpoint);
+      free (l->h[i].mountpoint);
+      free (l->h[i].root);
+      free (l->h[i].controllers);
+      free (l->h[i].own);
+    }
+  l->n = j;
+  return j > 0;
+}
+
 int
 cgroup_prepare_set (const struct hako_runtime *rt, int dirfd, const char *id, const struct oci_spec *spec,
                     char **resolved, struct cg_set **out, struct hako_err **err)
@@ -566,7 +663,7 @@ cgroup_prepare_set (const struct hako_runtime *rt, int dirfd, const char *id, co
   if (out)
     *out = NULL;
   if (rt->cgroup_manager == HAKO_CGROUP_DISABLED)
-    return 0;
+    return refuse_limits (r, "the cgroup manager is disabled (--cgroup-manager disabled)", err);
   if (check_cgroups_path (cgroups_path, err) < 0)
     return -1;
   /* The mount table and /proc/self/cgroup are read once per create: the
@@ -579,6 +676,21 @@ cgroup_prepare_set (const struct hako_runtime *rt, int dirfd, const char *id, co
       return -1;
     }
   s->unified = s->layout.mode == CG_MODE_UNIFIED;
+  if (hako_rootless_euid (rt))
+    {
+      /* Not delegated: no cgroup at all, as runc and crun do rootless; the
+         container still works, without limits, pause, or ps/kill --all
+         beyond its init. */
+      s->rootless = true;
+      if (!keep_delegated (&s->layout, cgroups_path, id))
+        {
+          cgroup_set_release (s);
+          return refuse_limits (r,
+                                "rootless: no cgroup is delegated to this user (a cgroup v2 subtree it "
+                                "owns, containing its own cgroup)",
+                                err);
+        }
+    }
   int ret = create_dirs (dirfd, &s->layout, cgroups_path, id, resolved, s, err);
   if (ret == 0)
     {
@@ -763,6 +875,19 @@ collect_pids (const char *dir, pid_t **pids, size_t *n)
       }
 }
 
+bool
+cgroup_present (int dirfd)
+{
+  cleanup_strv char **lines = NULL;
+  size_t n;
+
+  read_record (dirfd, &lines, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp (lines[i], "L ", 2) == 0)
+      return true;
+  return false;
+}
+
 int
 cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err)
 {
@@ -778,7 +903,9 @@ cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err)
         collect_pids (lines[i] + 2, pids, n);
         return 0;
       }
-  return hako_error (err, 0, "the container has no cgroup to list processes from");
+  return hako_error (err, 0,
+                     "the container has no cgroup to list processes from (created with --cgroup-manager "
+                     "disabled, or rootless without a delegated cgroup)");
 }
 
 /* ---- freezer ---- */
@@ -892,7 +1019,10 @@ cgroup_update (int dirfd, const struct oci_resources *r, struct hako_err **err)
     return -1;
   int ret
       = s.n ? apply_resources (&s, r, true, err)
-            : hako_error (err, 0, "the container has no cgroup (created with --cgroup-manager disabled?)");
+            : hako_error (
+                err, 0,
+                "the container has no cgroup (created with --cgroup-manager disabled, or rootless without a "
+                "delegated cgroup)");
   cg_set_free (&s);
   return ret;
 }

@@ -79,7 +79,8 @@ struct cg_set
   struct cg_layout layout;
   struct cg_leaf *leaf;
   size_t n;
-  bool unified; /* the host is cgroup2 only */
+  bool unified;  /* the host is cgroup2 only */
+  bool rootless; /* made by an unprivileged runtime: delegated v2 only */
 };
 
 /* The container's leaves, from the record in its state dir (matched against

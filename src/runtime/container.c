@@ -568,6 +568,16 @@ do_create (const struct hako_runtime *rt, const struct hako_create_opts *o, bool
       || ns_plan_make (b.spec, &a.ns, err) < 0 || validate_with_namespaces (b.spec, &a.ns, err) < 0
       || ns_open_paths (&a.ns, nsfds, err) < 0)
     goto out_early;
+  /* Without privileges every namespace is created inside a user namespace
+     the user owns; nothing else is allowed to an ordinary user. */
+  if (geteuid () != 0 && !a.ns.new_ns[OCI_NS_USER] && !a.ns.join[OCI_NS_USER])
+    {
+      hako_error (err, EPERM,
+                  "linux.namespaces: rootless: a container needs a user namespace when hako-runtime does not "
+                  "run as root (`hako-runtime spec --rootless` writes such a config)");
+      goto out_early;
+    }
+  a.dumpable_until_go = a.ns.new_ns[OCI_NS_USER] && geteuid () != 0;
   /* Compiled (or found in the cache, hidden from `list` by its dot) before
      anything is created: a bad profile fails create with nothing to undo. */
   if (b.spec->linux_ && hako_seccomp_prepare (b.spec->linux_->seccomp, seccomp_cache, &seccomp, err) < 0)
@@ -942,10 +952,20 @@ signal_pid (pid_t pid, uint64_t start_time, int sig)
   return r;
 }
 
+/* Every process of the container, through its cgroup; without one (rootless
+   without delegation, --cgroup-manager disabled) its init alone, which for
+   SIGKILL in a private pid namespace takes the rest with it. */
 static int
-kill_all (int dirfd, int sig, struct hako_err **err)
+kill_all (int dirfd, const struct oci_state *st, int sig, struct hako_err **err)
 {
-  return cgroup_kill_all (dirfd, sig, err);
+  if (cgroup_present (dirfd))
+    return cgroup_kill_all (dirfd, sig, err);
+  log_debug ("kill --all: the container has no cgroup: signalling its init only");
+  if (strcmp (st->status, "stopped") == 0 || !st->has_pid || st->pid <= 0)
+    return 0;
+  if (signal_pid (st->pid, st->pid_start_time, sig) < 0 && errno != ESRCH)
+    return hako_error (err, errno, "signal %d to pid %d", sig, st->pid);
+  return 0;
 }
 
 int
@@ -963,7 +983,7 @@ hako_container_kill (const struct hako_runtime *rt, const char *id, int sig, boo
       goto out;
     }
   if (all)
-    ret = kill_all (dirfd, sig, err);
+    ret = kill_all (dirfd, st, sig, err);
   else if ((ret = signal_pid (st->pid, st->pid_start_time, sig)) < 0)
     hako_error (err, errno, "signal %d to pid %d", sig, st->pid);
   else if (sig == SIGKILL && strcmp (st->status, "paused") == 0)
@@ -1028,7 +1048,7 @@ do_delete (const struct hako_runtime *rt, const char *id, bool force, const stru
       /* created (never started) or forced: kill everything in it. */
       if (st->has_pid && st->pid > 0 && !stopped)
         signal_pid (st->pid, st->pid_start_time, SIGKILL);
-      kill_all (dirfd, SIGKILL, &e);
+      kill_all (dirfd, st, SIGKILL, &e);
       hako_error_free (&e);
       if (st->has_pid && st->pid > 0)
         wait_gone (st->pid, st->pid_start_time);

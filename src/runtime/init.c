@@ -236,6 +236,8 @@ setup_container (struct init_args *a, struct hako_err **err)
 
   if (sync_expect (a->sync_fd, SYNC_GO, &m, err) < 0)
     return -1;
+  if (a->dumpable_until_go)
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* Hooks run in here see the host pid, which only the runtime knows. */
   a->state->has_pid = true;
   a->state->pid = m.pid;
@@ -388,7 +390,13 @@ init_main (struct init_args *a)
   /* Non-dumpable while we hold host fds (state dir fifo, sync socket) inside
      the container's namespaces: a process in the container cannot ptrace us
      or open /proc/PID/fd (CVE-2016-9962).  execve resets it. */
-  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* An unprivileged runtime can open our uid_map, and newuidmap accepts
+     us, only while /proc/PID is owned by the user, that is while we are
+     dumpable: until GO, when nothing else runs in our namespaces yet and
+     the only ones who could ptrace us are the user's own processes, which
+     can ptrace the runtime itself. */
+  if (!a->dumpable_until_go)
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* Our copy of the state dir fd would keep the runtime's flock held
      until execve, and `start` could never take it. */
   if (a->store_fd >= 0)

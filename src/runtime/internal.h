@@ -9,11 +9,21 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include "container.h"
 #include "procattr.h"
 #include "rootfs.h"
 #include "seccomp.h"
 #include "../util/error.h"
+
+/* Rootless in effect: asked for (--rootless, the default when not root)
+   and really without privileges.  Root with --rootless true gets root's
+   behaviour: it can do everything rootless mode would skip. */
+static inline bool
+hako_rootless_euid (const struct hako_runtime *rt)
+{
+  return rt->rootless && geteuid () != 0;
+}
 
 /* ---- state store (store.c): <root>/<id>/{state.json,exec.fifo,cgroups} ---- */
 
@@ -66,6 +76,9 @@ int cgroup_enter_set (const struct cg_set *s, pid_t pid, struct hako_err **err);
    layout needs the container process to read it itself. */
 int cgroup_mount_plan (const struct cg_set *s, struct hako_cg_mount **out, size_t *n);
 int cgroup_enter (int dirfd, pid_t pid, struct hako_err **err);
+/* Whether create made (and recorded) any cgroup for the container: not
+   with the manager disabled, nor rootless without delegation. */
+bool cgroup_present (int dirfd);
 /* Pids in the container's cgroup (from the first hierarchy that has it). */
 int cgroup_pids (int dirfd, pid_t **pids, size_t *n, struct hako_err **err);
 /* rmdir what cgroup_prepare created, deepest first, retrying while the last
@@ -99,8 +112,10 @@ int ns_plan_make (const struct oci_spec *spec, struct ns_plan *plan, struct hako
 int ns_open_paths (const struct ns_plan *plan, int fds[8], struct hako_err **err);
 /* In the joiner: setns to each opened fd, the user namespace first. */
 int ns_join (const struct ns_plan *plan, const int fds[8], struct hako_err **err);
-/* Write /proc/PID/{uid_map,setgroups,gid_map} for a new user namespace. */
-int ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroups, struct hako_err **err);
+/* Write /proc/PID/{uid_map,setgroups,gid_map} for a new user namespace.
+   `unprivileged`: the single map of our own id is written directly (with
+   setgroups denied), any other through newuidmap/newgidmap. */
+int ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool unprivileged, struct hako_err **err);
 /* In the joiner: unshare(CLONE_NEWTIME) and write linux.timeOffsets. */
 int ns_setup_time (const struct oci_spec *spec, struct hako_err **err);
 
@@ -159,6 +174,7 @@ struct init_args
   bool no_new_keyring;
   bool started;                            /* past READY: errors go to stderr, not the socket */
   bool pdeathsig;                          /* the runtime is our parent: die with it until READY */
+  bool dumpable_until_go;                  /* an unprivileged runtime writes our id maps (below) */
   struct oci_state *state;                 /* for the hooks run in the container (pid set at GO) */
   const struct hako_seccomp_prog *seccomp; /* compiled linux.seccomp, NULL if none */
   int seccomp_listener;                    /* connected listenerPath socket (-1): before pivot_root */

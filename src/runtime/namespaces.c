@@ -8,8 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef CLONE_NEWTIME
@@ -128,21 +131,149 @@ format_map (const struct oci_id_mapping *m, size_t n)
   return buf;
 }
 
+/* The one map an unprivileged process may write itself (user_namespaces(7)):
+   a single id, its own, of size 1. */
+static bool
+self_map (const struct oci_id_mapping *m, size_t n, unsigned id)
+{
+  return n == 1 && m[0].host_id == id && m[0].size == 1;
+}
+
+static char *
+find_tool (const char *name)
+{
+  const char *path = getenv ("PATH");
+  cleanup_free char *copy = xstrdup (path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+  char *save = NULL;
+
+  for (char *d = strtok_r (copy, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      char *p = hako_path_join (d, name);
+      if (access (p, X_OK) == 0)
+        return p;
+      free (p);
+    }
+  /* The helpers are often in /usr/bin only, and a minimal PATH may miss it. */
+  char *p = hako_path_join ("/usr/bin", name);
+  if (access (p, X_OK) == 0)
+    return p;
+  free (p);
+  return NULL;
+}
+
+/* Write a map through newuidmap or newgidmap (Debian's uidmap): setuid
+   helpers that allow the caller's own id and the ranges /etc/subuid and
+   /etc/subgid give it, which the kernel does not let an unprivileged
+   process write itself.  Their one-line complaint becomes our error. */
+static int
+map_with_tool (const char *tool, const char *field, const char *subfile, pid_t pid,
+               const struct oci_id_mapping *m, size_t n, unsigned self, struct hako_err **err)
+{
+  cleanup_free char *exe = find_tool (tool);
+  if (exe == NULL)
+    return hako_error (err, ENOENT,
+                       "%s: rootless: mapping more than your own id (%u) needs %s (package uidmap) and a "
+                       "range for this user in %s",
+                       field, self, tool, subfile);
+  char **argv = xzalloc ((3 + 3 * n) * sizeof (char *));
+  size_t k = 0;
+  argv[k++] = xstrdup (tool);
+  argv[k++] = xasprintf ("%d", pid);
+  for (size_t i = 0; i < n; i++)
+    {
+      argv[k++] = xasprintf ("%u", m[i].container_id);
+      argv[k++] = xasprintf ("%u", m[i].host_id);
+      argv[k++] = xasprintf ("%u", m[i].size);
+    }
+  argv[k] = NULL;
+
+  int fds[2], status = 0, ret = 0;
+  char msg[512];
+  size_t len = 0;
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    {
+      ret = hako_error (err, errno, "%s: pipe", field);
+      goto out;
+    }
+  pid_t child = fork ();
+  if (child < 0)
+    {
+      ret = hako_error (err, errno, "%s: fork %s", field, tool);
+      close (fds[0]);
+      close (fds[1]);
+      goto out;
+    }
+  if (child == 0)
+    {
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      dup2 (fds[1], STDERR_FILENO);
+      dup2 (fds[1], STDOUT_FILENO);
+      execv (exe, argv);
+      dprintf (fds[1], "exec: %s", strerror (errno));
+      _exit (127);
+    }
+  close (fds[1]);
+  for (ssize_t r; len < sizeof (msg) - 1 && (r = read (fds[0], msg + len, sizeof (msg) - 1 - len)) != 0;)
+    {
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        break;
+      len += (size_t) r;
+    }
+  close (fds[0]);
+  while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+    ;
+  msg[len] = '\0';
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+    msg[--len] = '\0';
+  for (char *c = msg; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    ret = hako_error (
+        err, EPERM,
+        "%s: rootless: %s refused the mapping: %s (the host ids must be yours or in your range in %s)", field,
+        exe, *msg ? msg : "no message", subfile);
+out:
+  for (size_t i = 0; i < k; i++)
+    free (argv[i]);
+  free (argv);
+  return ret;
+}
+
 int
-ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool deny_setgroups, struct hako_err **err)
+ns_write_id_maps (pid_t pid, const struct oci_spec *spec, bool unprivileged, struct hako_err **err)
 {
   const struct oci_linux *l = spec->linux_;
   cleanup_free char *uids = NULL, *gids = NULL;
 
   if (l == NULL || (l->n_uid_mappings == 0 && l->n_gid_mappings == 0))
     return hako_error (err, 0, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
-  uids = format_map (l->uid_mappings, l->n_uid_mappings);
-  gids = format_map (l->gid_mappings, l->n_gid_mappings);
-  if (write_proc (pid, "uid_map", uids, err) < 0)
-    return hako_error_prefix (err, "linux.uidMappings");
+  if (unprivileged && !self_map (l->uid_mappings, l->n_uid_mappings, geteuid ()))
+    {
+      if (map_with_tool ("newuidmap", "linux.uidMappings", "/etc/subuid", pid, l->uid_mappings,
+                         l->n_uid_mappings, geteuid (), err)
+          < 0)
+        return -1;
+    }
+  else
+    {
+      uids = format_map (l->uid_mappings, l->n_uid_mappings);
+      if (write_proc (pid, "uid_map", uids, err) < 0)
+        return hako_error_prefix (err, "linux.uidMappings");
+    }
+  /* newgidmap decides about setgroups itself (it allows it for a range
+     from /etc/subgid). */
+  if (unprivileged && !self_map (l->gid_mappings, l->n_gid_mappings, getegid ()))
+    return map_with_tool ("newgidmap", "linux.gidMappings", "/etc/subgid", pid, l->gid_mappings,
+                          l->n_gid_mappings, getegid (), err);
   /* An unprivileged writer must deny setgroups before writing gid_map. */
-  if (deny_setgroups && write_proc (pid, "setgroups", "deny", err) < 0)
+  if (unprivileged && write_proc (pid, "setgroups", "deny", err) < 0)
     return -1;
+  gids = format_map (l->gid_mappings, l->n_gid_mappings);
   if (write_proc (pid, "gid_map", gids, err) < 0)
     return hako_error_prefix (err, "linux.gidMappings");
   return 0;

@@ -42,7 +42,14 @@ store_create (const struct hako_runtime *rt, const char *id, struct hako_err **e
   if (r < 0 && errno == ENOENT)
     {
       if (hako_mkdir_p (rt->root, 0700, err) < 0)
-        return hako_error_prefix (err, "create state root `%s`", rt->root);
+        {
+          if (geteuid () != 0 && ((*err)->errno_ == EACCES || (*err)->errno_ == EPERM))
+            return hako_error_prefix (err,
+                                      "create state root `%s` (rootless: set XDG_RUNTIME_DIR to a directory "
+                                      "of yours, or pass --root)",
+                                      rt->root);
+          return hako_error_prefix (err, "create state root `%s`", rt->root);
+        }
       r = mkdir (dir, 0700);
     }
   if (r < 0)
