@@ -8,7 +8,7 @@ TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux uidmap iproute2 procps 
 	containerd podman conmon docker.io containernetworking-plugins iptables
 BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf musl-tools
 
-.PHONY: all deps test-deps build demo check compat bench bench-image unit integration format format-check clean
+.PHONY: all deps test-deps build demo check compat bench bench-image unit integration format format-check fuzz sanitize clean
 
 all: build
 
@@ -54,6 +54,19 @@ bench-image:
 	@scripts/install-deps.sh $(BUILD_DEPS) $(IMAGE_BENCH_DEPS)
 	@$(MAKE) --no-print-directory build
 	@bench/image/pull.sh $(RUNS)
+
+# libFuzzer targets (fuzz/: one per parser of untrusted input), built with
+# clang + ASan + UBSan in build-fuzz, each run FUZZ_SECONDS (30) from the
+# seeds in fuzz/corpus; prints the execs of each and fails on any finding.
+fuzz:
+	@scripts/install-deps.sh $(BUILD_DEPS) clang
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30) scripts/fuzz.sh
+
+# The unit tests (and the fuzz regressions) plus a subset of the bats suites
+# against a gcc ASan + UBSan + LSan build in build-sanitize; any sanitizer
+# report fails it.  About 6 minutes here.
+sanitize: test-deps
+	@scripts/sanitize.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

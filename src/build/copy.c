@@ -348,6 +348,12 @@ set_owner_time (const struct bld_copy *c, int dirfd, const char *name, const str
   utimensat (dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
+static int
+cmp_strp (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 /* Copy the entry `name` of srcdir (already stat'ed) to `dname` in dstdir.
    `rel` is its path in the context (for the ignore rules), NULL outside. */
 static int copy_entry (const struct bld_copy *c, int srcdir, const char *name, const struct stat *st,
@@ -376,7 +382,9 @@ copy_dir_contents (const struct bld_copy *c, int srcfd, int dstfd, const char *r
         names = xrealloc (names, (n + 1) * sizeof (char *));
         names[n++] = xstrdup (de->d_name);
       }
-  qsort (names, n, sizeof (char *), (int (*) (const void *, const void *)) strcmp);
+  /* The elements are char *: compare the strings, not the pointers. */
+  if (n > 1)
+    qsort (names, n, sizeof (char *), cmp_strp);
   int r = 0;
   for (size_t i = 0; i < n && r == 0; i++)
     {
@@ -525,12 +533,6 @@ glob_walk (const struct bld_copy *c, int dirfd, const char *prefix, const char *
         }
     }
   return 0;
-}
-
-static int
-cmp_strp (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 /* A local tar (any compression) for ADD to extract. */

@@ -103,7 +103,8 @@ collect (struct walk *w, int dfd, const char *prefix, struct hako_err **err)
       names = xrealloc (names, (n + 1) * sizeof (char *));
       names[n++] = xstrdup (de->d_name);
     }
-  qsort (names, n, sizeof (char *), cmp_str);
+  if (n > 1)
+    qsort (names, n, sizeof (char *), cmp_str);
   int r = 0;
   for (size_t i = 0; i < n && r == 0; i++)
     {

@@ -414,7 +414,8 @@ cmd_ps (struct hako_ctx *ctx, int argc, char **argv)
       free (filters);
       return hako_fail (&err);
     }
-  qsort (v, n, sizeof (*v), by_created_desc);
+  if (n > 1) /* v is NULL when there are none: qsort (NULL, 0) is UB */
+    qsort (v, n, sizeof (*v), by_created_desc);
   bool json = format && strcmp (format, "json") == 0;
   /* A table (the default, "table", "table TEMPLATE") is aligned as docker's
      tabwriter does, with a header; a bare template is printed as is. */

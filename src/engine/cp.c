@@ -539,7 +539,8 @@ walk_children (struct walker *w, int fd, const char *arcname, struct hako_err **
       names = xrealloc (names, (n + 1) * sizeof (char *));
       names[n++] = xstrdup (de->d_name);
     }
-  qsort (names, n, sizeof (char *), cmp_names);
+  if (n > 1) /* names is NULL when empty: qsort (NULL, 0) is undefined */
+    qsort (names, n, sizeof (char *), cmp_names);
   int ret = 0;
   for (size_t i = 0; i < n; i++)
     {

@@ -456,6 +456,9 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
   static struct mon mon;
   struct mon *m = &mon;
   struct hako_err *err = NULL;
+  /* Declared before the first goto: the labels at the end are in their
+     scope (the paths there _exit, but a jump must not skip an init). */
+  cleanup_free char *mlog = NULL, *rundir = NULL, *logpath = NULL, *console = NULL, *sock = NULL;
   m->in = m->out = m->errfd = m->master = m->listen = -1;
   m->e = *parent;
 
@@ -487,14 +490,14 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
   if (eng_ctr_find (&m->e, id, &m->c, &err) < 0)
     goto early;
   /* The monitor's own messages (teardown errors) go next to the record. */
-  cleanup_free char *mlog = hako_path_join (m->c->dir, "monitor.log");
+  mlog = hako_path_join (m->c->dir, "monitor.log");
   int lfd = open (mlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (lfd >= 0)
     {
       dup2 (lfd, 2);
       close (lfd);
     }
-  cleanup_free char *rundir = hako_path_join (m->e.run_root, id);
+  rundir = hako_path_join (m->e.run_root, id);
   if (hako_mkdir_p (rundir, 0700, &err) < 0)
     goto early;
   prctl (PR_SET_CHILD_SUBREAPER, 1);
@@ -512,7 +515,7 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
     goto early;
   if (mf)
     max_file = atoi (mf);
-  cleanup_free char *logpath = eng_log_path (m->c);
+  logpath = eng_log_path (m->c);
   if (eng_logw_open (&m->log, logpath, max_size, max_file, &err) < 0)
     goto early;
 
@@ -525,7 +528,6 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
   sigprocmask (SIG_BLOCK, &mask, NULL);
   int sfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-  cleanup_free char *console = NULL;
   int console_listen = -1, saved[3] = { -1, -1, -1 };
   if (setup_stdio (m, rundir, &console, &console_listen, saved, &err) < 0)
     {
@@ -563,7 +565,7 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
   if (eng_net_attach (&m->e, m->c, pid, &err) < 0)
     goto fail_created;
 
-  cleanup_free char *sock = eng_attach_path (&m->e, id);
+  sock = eng_attach_path (&m->e, id);
   m->listen = listen_at (sock, &err);
   if (m->listen < 0)
     goto fail_created;

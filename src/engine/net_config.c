@@ -570,7 +570,8 @@ eng_net_list (const struct eng_ctx *e, json_t **out, struct hako_err **err)
   const char *name;
   json_t *list;
   json_object_foreach (all, name, list) names[k++] = name;
-  qsort (names, n, sizeof (char *), by_name);
+  if (n > 1)
+    qsort (names, n, sizeof (char *), by_name);
   for (k = 0; k < n; k++)
     json_array_append_new (arr, inspect_obj (json_object_get (all, names[k]), att));
   json_decref (att);

@@ -209,7 +209,8 @@ eng_volume_list (const struct eng_ctx *e, json_t **out, struct hako_err **err)
       v = xrealloc (v, (n + 1) * sizeof (json_t *));
       v[n++] = j;
     }
-  qsort (v, n, sizeof (json_t *), by_name);
+  if (n > 1)
+    qsort (v, n, sizeof (json_t *), by_name);
   for (size_t i = 0; i < n; i++)
     json_array_append_new (*out, v[i]);
   free (v);

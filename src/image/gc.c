@@ -98,8 +98,11 @@ mark (struct img_store *s, struct set *blobs, struct set *layers, struct hako_er
   /* A mounted snapshot keeps its layers even when its image is gone. */
   if (img_snapshot_for_each_layer (s, set_add_cb, layers, err) < 0)
     return -1;
-  qsort (blobs->v, blobs->n, sizeof (char *), cmp_str);
-  qsort (layers->v, layers->n, sizeof (char *), cmp_str);
+  /* qsort (NULL, 0, …) is undefined (UBSan, make sanitize): no images */
+  if (blobs->n > 1)
+    qsort (blobs->v, blobs->n, sizeof (char *), cmp_str);
+  if (layers->n > 1)
+    qsort (layers->v, layers->n, sizeof (char *), cmp_str);
   return 0;
 }
 

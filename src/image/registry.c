@@ -3,6 +3,7 @@
    reused for every request, so the connection (and TLS session) is kept. */
 #include "registry.h"
 #include "curl_dl.h"
+#include "http_parse.h"
 #include "auth.h"
 #include "digest.h"
 #include "manifest.h"
@@ -1028,4 +1029,18 @@ img_reg_push_blob (struct img_reg *r, int fd, const char *digest, int64_t size, 
         return -1;
     }
   return finish_upload (r, fd, digest, 0, (uint64_t) size, url, err);
+}
+
+/* ---------- parsers, for fuzz/ (http_parse.h) ---------- */
+
+char *
+img_http_header_value (const char *line, size_t n, const char *name)
+{
+  return header_value (line, n, name);
+}
+
+char *
+img_challenge_param (const char *challenge, const char *key)
+{
+  return challenge_param (challenge, key);
 }
