@@ -6,9 +6,10 @@ RUN_DEPS = busybox-static jq
 TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux uidmap iproute2 procps runc python3 \
 	bats-support bats-assert docker-registry skopeo umoci attr zstd curl apache2-utils openssl \
 	containerd podman conmon docker.io containernetworking-plugins iptables
-BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf musl-tools
+BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf musl-tools \
+	podman buildah bc jq
 
-.PHONY: all deps test-deps build demo check compat bench bench-image unit integration format format-check fuzz sanitize clean
+.PHONY: all deps test-deps build demo check compat bench bench-image bench-engine unit integration format format-check fuzz sanitize clean
 
 all: build
 
@@ -45,6 +46,16 @@ bench:
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh
 	@bench/profile.sh
+
+# The engine against podman and buildah: run --rm (bench/engine.sh), bridge
+# networking (bench/network.sh), build cold and warm (bench/build.sh);
+# bench/results/{engine,network,build}.md.  A few minutes.
+bench-engine:
+	@scripts/install-deps.sh $(BUILD_DEPS) $(BENCH_DEPS) containernetworking-plugins iptables
+	@$(MAKE) --no-print-directory build
+	@bench/engine.sh
+	@bench/network.sh
+	@bench/build.sh
 
 # Image pull + unpack: hako vs skopeo+umoci vs podman, against a loopback
 # docker-registry, and one core's gzip -d as the limit:
