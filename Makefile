@@ -5,7 +5,7 @@ BUILD_DEPS = gcc libc6-dev make meson ninja-build pkg-config libjansson-dev libs
 RUN_DEPS = busybox-static jq
 TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux uidmap iproute2 procps runc python3 \
 	bats-support bats-assert docker-registry skopeo umoci attr zstd curl apache2-utils openssl \
-	containerd podman conmon docker.io containernetworking-plugins iptables
+	containerd podman conmon docker.io buildah containernetworking-plugins iptables
 BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf musl-tools \
 	podman buildah bc jq
 

@@ -1341,6 +1341,25 @@ scratch_config (void)
                     "rootfs", "type", "layers", "diff_ids", "history");
 }
 
+/* As docker's builder: a stage whose base sets no PATH gets the default
+   one, so RUN finds its commands and the image says what it runs with. */
+static void
+ensure_path (json_t *cfg)
+{
+  json_t *env = json_object_get (cfg, "Env");
+  size_t i;
+  json_t *v;
+  json_array_foreach (env, i,
+                      v) if (json_is_string (v) && strncmp (json_string_value (v), "PATH=", 5) == 0) return;
+  if (!json_is_array (env))
+    {
+      env = json_array ();
+      json_object_set_new (cfg, "Env", env);
+    }
+  json_array_insert_new (env, 0,
+                         json_string ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+}
+
 static int
 from_step (struct builder *b, size_t si, const struct bld_instr *in, struct hako_err **err)
 {
@@ -1367,6 +1386,7 @@ from_step (struct builder *b, size_t si, const struct bld_instr *in, struct hako
     {
       st->img = scratch_config ();
       st->layers = json_array ();
+      ensure_path (config_of (st));
       return 0;
     }
   struct img_image img;
@@ -1379,6 +1399,7 @@ from_step (struct builder *b, size_t si, const struct bld_instr *in, struct hako
   progress (b, "--> %.12s\n", img_digest_hex (st->id));
   /* ONBUILD triggers of the base run now, then are dropped. */
   json_t *cfg = config_of (st);
+  ensure_path (cfg);
   json_t *ob = json_incref (json_object_get (cfg, "OnBuild"));
   json_object_del (cfg, "OnBuild");
   size_t i;

@@ -72,3 +72,35 @@ teardown() {
 	assert_success
 	assert_output "hello from podman"
 }
+
+@test "interop: buildah builds the same Containerfile to the same config" {
+	command -v buildah >/dev/null || skip "buildah is not installed"
+	bdir=$BATS_TEST_TMPDIR/buildah
+	mkdir -p "$bdir"
+	export CONTAINERS_CONF=$bdir/containers.conf
+	printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n' >"$CONTAINERS_CONF"
+	[ -e /var/lib/containers ] || touch "$bdir/made-var-lib-containers"
+	bh() { timeout 120 buildah --root "$bdir/root" --runroot "$bdir/run" --storage-driver overlay "$@"; }
+	# the same base: hako's bb, as an oci-archive, named bb for FROM
+	hako save --format oci-archive -o bb.tar bb
+	bh pull -q oci-archive:bb.tar >/dev/null
+	bh tag "$(bh images -q | head -1)" bb
+	run bh bud -q --isolation chroot --format oci -t built "$FIX/config"
+	b_status=$status
+	[ "$b_status" -eq 0 ] && bh push -q built "oci-archive:$BATS_TEST_TMPDIR/buildah.tar" >/dev/null 2>&1
+	bh rmi -af >/dev/null 2>&1 || true
+	awk -v d="$bdir" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	[ ! -e "$bdir/made-var-lib-containers" ] || rm -rf /var/lib/containers
+	[ "$b_status" -eq 0 ] || fail "buildah bud failed"
+	h=$(skopeo inspect --config oci-archive:built.tar)
+	b=$(skopeo inspect --config "oci-archive:$BATS_TEST_TMPDIR/buildah.tar")
+	for f in Env Cmd Entrypoint WorkingDir User ExposedPorts StopSignal Volumes; do
+		hv=$(jq -cS ".config.$f" <<<"$h")
+		bv=$(jq -cS ".config.$f" <<<"$b")
+		[ "$hv" = "$bv" ] || fail "config.$f: hako $hv, buildah $bv"
+	done
+	# buildah adds its own io.buildah.version label: compare the file's
+	hl=$(jq -cS '.config.Labels | del(.["io.buildah.version"])' <<<"$h")
+	bl=$(jq -cS '.config.Labels | del(.["io.buildah.version"])' <<<"$b")
+	[ "$hl" = "$bl" ] || fail "config.Labels: hako $hl, buildah $bl"
+}
