@@ -46,6 +46,57 @@ context_from_stdin (struct hako_ctx *ctx, struct hako_err **err)
   return dir;
 }
 
+/* -o type=oci|docker,dest=PATH (docker's --output for image archives):
+   the built image written as an oci-archive or docker-archive, "-" for
+   standard output. */
+static int
+parse_output (const char *spec, enum img_archive_format *fmt, char **dest, struct hako_err **err)
+{
+  cleanup_free char *copy = xstrdup (spec);
+  char *save = NULL;
+  bool have_type = false;
+  for (char *kv = strtok_r (copy, ",", &save); kv; kv = strtok_r (NULL, ",", &save))
+    {
+      if (strcmp (kv, "type=oci") == 0)
+        *fmt = IMG_ARCHIVE_OCI, have_type = true;
+      else if (strcmp (kv, "type=docker") == 0)
+        *fmt = IMG_ARCHIVE_DOCKER, have_type = true;
+      else if (strncmp (kv, "dest=", 5) == 0 && kv[5])
+        {
+          free (*dest);
+          *dest = xstrdup (kv + 5);
+        }
+      else
+        return hako_error (err, EINVAL, "--output `%s`: expected type=oci|docker,dest=PATH (`%s`?)", spec,
+                           kv);
+    }
+  if (!have_type || !*dest)
+    return hako_error (err, EINVAL, "--output `%s`: both type=oci|docker and dest=PATH are needed", spec);
+  return 0;
+}
+
+static int
+write_output (struct hako_ctx *ctx, const char *query, enum img_archive_format fmt, const char *dest,
+              struct hako_err **err)
+{
+  bool to_stdout = strcmp (dest, "-") == 0;
+  cleanup_free char *tmp = to_stdout ? NULL : xasprintf ("%s.tmpXXXXXX", dest);
+  int fd = to_stdout ? 1 : mkostemp (tmp, O_CLOEXEC);
+  if (fd < 0)
+    return hako_error (err, errno, "--output: create `%s`", dest);
+  const char *q[] = { query };
+  int r = img_save (ctx->store, q, 1, ctx->default_domain, fmt, fd, err);
+  if (!to_stdout)
+    {
+      if (r == 0 && (fsync (fd) < 0 || rename (tmp, dest) < 0))
+        r = hako_error (err, errno, "--output: write `%s`", dest);
+      close (fd);
+      if (r < 0)
+        unlink (tmp);
+    }
+  return r;
+}
+
 int
 cmd_build (struct hako_ctx *ctx, int argc, char **argv)
 {
@@ -61,6 +112,7 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
     OPT_PULL,
     OPT_PLATFORM,
     OPT_RM,
+    OPT_OUTPUT,
   };
   static const struct option opts[] = { { "file", required_argument, NULL, 'f' },
                                         { "tag", required_argument, NULL, 't' },
@@ -74,6 +126,7 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
                                         { "timestamp", required_argument, NULL, OPT_TIMESTAMP },
                                         { "pull", optional_argument, NULL, OPT_PULL },
                                         { "platform", required_argument, NULL, OPT_PLATFORM },
+                                        { "output", required_argument, NULL, 'o' },
                                         { "rm", optional_argument, NULL, OPT_RM },
                                         { "force-rm", optional_argument, NULL, OPT_RM },
                                         { "help", no_argument, NULL, 'h' },
@@ -89,8 +142,10 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
   int c, rc = 1;
   cleanup_free char *tmpctx = NULL;
   cleanup_free char *id = NULL;
+  cleanup_free char *out_dest = NULL;
+  enum img_archive_format out_fmt = IMG_ARCHIVE_OCI;
 
-  while ((c = getopt_long (argc, argv, "f:t:qh", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "f:t:qho:", opts, NULL)) != -1)
     switch (c)
       {
       case 'f':
@@ -128,6 +183,13 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
       case OPT_TIMESTAMP:
         ts = optarg;
         break;
+      case 'o':
+        if (parse_output (optarg, &out_fmt, &out_dest, &err) < 0)
+          {
+            rc = hako_fail (&err);
+            goto out;
+          }
+        break;
       case OPT_PULL:
       case OPT_RM:
         break; /* base images come from the store; containers always go */
@@ -150,7 +212,7 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
       case 'h':
         printf ("Usage: hako build [-f FILE] [-t NAME[:TAG]]... [--build-arg K=V]... [--target STAGE]\n"
                 "                  [--no-cache] [--label K=V]... [--iidfile F] [-q] [--network none|host]\n"
-                "                  [--timestamp SECONDS] CONTEXT|-\n");
+                "                  [--timestamp SECONDS] [-o type=oci|docker,dest=PATH|-] CONTEXT|-\n");
         rc = 0;
         goto out;
       default:
@@ -220,6 +282,11 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
       rc = hako_fail (&err);
       goto out;
     }
+  if (out_dest && write_output (ctx, n_tags ? tag_refs[0] : id, out_fmt, out_dest, &err) < 0)
+    {
+      rc = hako_fail (&err);
+      goto out;
+    }
   if (iidfile && hako_write_file_atomic (iidfile, id, strlen (id), 0644, &err) < 0)
     {
       rc = hako_fail (&err);
@@ -230,7 +297,8 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
       cleanup_free char *fam = img_ref_familiar (tag_refs[i]);
       fprintf (stderr, "Successfully tagged %s\n", fam);
     }
-  printf ("%s\n", id);
+  if (!out_dest || strcmp (out_dest, "-") != 0) /* stdout carries the archive */
+    printf ("%s\n", id);
   rc = 0;
 out:
   if (tmpctx)

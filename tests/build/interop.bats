@@ -104,3 +104,21 @@ teardown() {
 	bl=$(jq -cS '.config.Labels | del(.["io.buildah.version"])' <<<"$b")
 	[ "$hl" = "$bl" ] || fail "config.Labels: hako $hl, buildah $bl"
 }
+
+@test "interop: build -o type=oci|docker writes the image as an archive the peers read" {
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	run hako build -q -t out1 -o type=oci,dest=out.oci.tar "$FIX/config"
+	assert_success
+	id=${lines[-1]}
+	run skopeo inspect --config oci-archive:out.oci.tar
+	assert_success
+	[ "$(jq -c .config.Cmd <<<"$output")" = '["default","args"]' ]
+	# to standard output: only the archive there
+	hako build -q -o type=docker,dest=- "$FIX/config" >out.docker.tar
+	run skopeo inspect docker-archive:out.docker.tar
+	assert_success
+	run hako build -q -o type=zip,dest=x "$FIX/config"
+	assert_failure
+	assert_output --partial "type=oci|docker"
+	[ ! -e x ]
+}
