@@ -1390,8 +1390,23 @@ from_step (struct builder *b, size_t si, const struct bld_instr *in, struct hako
       return 0;
     }
   struct img_image img;
+  const char *pull = b->o->pull ? b->o->pull : "missing";
+  bool have = strcmp (pull, "always") != 0
+              && img_image_find (b->s, image, b->e->default_domain, &img, NULL, NULL) == 0;
+  if (have)
+    img_image_clear (&img);
+  else if (strcmp (pull, "never") == 0)
+    return hako_error (err, ENOENT, "base image `%s` is not in the store (and --pull=never)", image);
+  else
+    {
+      struct img_pull_opts po = { .platform = b->o->platform, .default_domain = b->e->default_domain };
+      po.reg.tls_verify = true;
+      progress (b, "pulling %s\n", image);
+      if (img_pull (b->s, image, &po, NULL, err) < 0)
+        return hako_error_prefix (err, "base image `%s`", image);
+    }
   if (img_image_find (b->s, image, b->e->default_domain, &img, NULL, err) < 0)
-    return hako_error_prefix (err, "base image `%s` (hako build does not pull: `hako pull` it first)", image);
+    return hako_error_prefix (err, "base image `%s`", image);
   cleanup_free char *manifest = xstrdup (img.manifest_digest);
   img_image_clear (&img);
   if (load_state (b, st, manifest, err) < 0)

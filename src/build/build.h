@@ -31,9 +31,13 @@ struct bld_opts
   const char *target;            /* the stage to stop at; NULL: the last */
   const char *network;           /* RUN's default: "none" (NULL) or "host" */
   bool no_cache;
-  int64_t timestamp; /* -1: none; else created times and layer mtimes clamped to it */
-  FILE *progress;    /* "STEP 1/5: FROM busybox" lines; NULL: none */
-  int run_output_fd; /* RUN's stdout and stderr go here; -1: discarded */
+  /* Base images: "missing" (NULL: pull the ones the store lacks, as docker),
+     "always" (pull each, the registry's is newer), "never". */
+  const char *pull;
+  const char *platform; /* for pulls; NULL: the host's */
+  int64_t timestamp;    /* -1: none; else created times and layer mtimes clamped to it */
+  FILE *progress;       /* "STEP 1/5: FROM busybox" lines; NULL: none */
+  int run_output_fd;    /* RUN's stdout and stderr go here; -1: discarded */
 };
 
 /* Build; *id_out is the final image ID ("sha256:…").  Tags are set only

@@ -191,8 +191,21 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
           }
         break;
       case OPT_PULL:
+        /* docker's --pull (always), --pull=false|never, --pull=missing|true */
+        if (!optarg || strcmp (optarg, "always") == 0 || strcmp (optarg, "true") == 0)
+          o.pull = "always";
+        else if (strcmp (optarg, "false") == 0 || strcmp (optarg, "never") == 0)
+          o.pull = "never";
+        else if (strcmp (optarg, "missing") == 0)
+          o.pull = "missing";
+        else
+          {
+            rc = hako_usage ("build", "--pull: always, missing or never");
+            goto out;
+          }
+        break;
       case OPT_RM:
-        break; /* base images come from the store; containers always go */
+        break; /* the build's containers always go */
       case OPT_PLATFORM:
         {
           struct img_platform want, host;
@@ -207,12 +220,14 @@ cmd_build (struct hako_ctx *ctx, int argc, char **argv)
               rc = hako_usage ("build", "--platform: only the host's platform can be built");
               goto out;
             }
+          o.platform = optarg;
           break;
         }
       case 'h':
         printf ("Usage: hako build [-f FILE] [-t NAME[:TAG]]... [--build-arg K=V]... [--target STAGE]\n"
                 "                  [--no-cache] [--label K=V]... [--iidfile F] [-q] [--network none|host]\n"
-                "                  [--timestamp SECONDS] [-o type=oci|docker,dest=PATH|-] CONTEXT|-\n");
+                "                  [--timestamp SECONDS] [-o type=oci|docker,dest=PATH|-]\n"
+                "                  [--pull[=always|missing|never]] CONTEXT|-\n");
         rc = 0;
         goto out;
       default:
