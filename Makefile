@@ -9,7 +9,7 @@ TEST_DEPS = $(RUN_DEPS) bats jq libcmocka-dev util-linux uidmap iproute2 procps 
 BENCH_DEPS = $(RUN_DEPS) runc crun util-linux gnuplot-nox fonts-dejavu-core strace linux-perf musl-tools \
 	podman buildah bc jq
 
-.PHONY: all deps test-deps build demo check compat bench bench-image bench-engine unit integration format format-check fuzz sanitize clean
+.PHONY: all deps test-deps build demo check compat bench bench-image bench-engine unit integration format format-check fuzz sanitize reliability reliability-full clean
 
 all: build
 
@@ -78,6 +78,17 @@ fuzz:
 # report fails it.  About 6 minutes here.
 sanitize: test-deps
 	@scripts/sanitize.sh
+
+# Fault injection (SIGKILL at each stage of create, of run, the monitor,
+# pull and build; a full disk) and load (tests/reliability, also part of
+# check; about a minute).  reliability-full: the issue's counts, 1,000
+# sequential and 200 concurrent containers, a 60 s log soak, 20 kills each.
+reliability: test-deps build
+	@HAKO_SKIP_UNIT=1 tests/run.sh tests/reliability
+
+reliability-full: test-deps build
+	@HAKO_LOAD_SEQ=1000 HAKO_LOAD_CONC=200 HAKO_SOAK_SECONDS=60 HAKO_FAULT_RUNS=20 \
+		HAKO_TEST_TIMEOUT=60 HAKO_SKIP_UNIT=1 tests/run.sh tests/reliability
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

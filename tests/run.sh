@@ -61,7 +61,7 @@ for a in "$@"; do
 	[[ "$a" == *.bats || -d "$a" ]] && have_files=1
 	bats_args+=("$a")
 done
-[ -n "$have_files" ] || bats_args+=("$here"/integration/*.bats "$here"/security/*.bats "$here"/image/*.bats "$here"/engine/*.bats "$here"/rootless/*.bats "$here"/build/*.bats "$here"/compat/*.bats)
+[ -n "$have_files" ] || bats_args+=("$here"/integration/*.bats "$here"/security/*.bats "$here"/image/*.bats "$here"/engine/*.bats "$here"/reliability/*.bats "$here"/rootless/*.bats "$here"/build/*.bats "$here"/compat/*.bats)
 
 # The tests name their cgroups after this tag: what is left with it after the
 # run is a leak, whatever test made it.

@@ -182,9 +182,10 @@ int eng_attach (const struct eng_ctx *e, struct eng_ctr *c, const struct eng_att
                 struct hako_err **err);
 
 /* The monitor: double-forked, setsid; reports to the caller through
-   `ready_fd`.  Never returns. */
-void eng_monitor_main (const struct eng_ctx *e, const char *id, bool wait_attach, int ready_fd)
-    __attribute__ ((noreturn));
+   `ready_fd`; `client_pidfd` (or -1) tells it when the caller is gone.
+   Never returns. */
+void eng_monitor_main (const struct eng_ctx *e, const char *id, bool wait_attach, int ready_fd,
+                       int client_pidfd) __attribute__ ((noreturn));
 
 /* Log file: docker's json-file lines. */
 char *eng_log_path (const struct eng_ctr *c);

@@ -253,11 +253,6 @@ eng_create (const struct eng_ctx *e, const struct eng_create_opts *o, struct eng
   c = xzalloc (sizeof (*c));
   c->id = xstrdup (id);
   c->dir = xasprintf ("%s/containers/%s", e->storage, id);
-  if (mkdir (c->dir, 0700) < 0)
-    {
-      hako_error (err, errno, "mkdir `%s`", c->dir);
-      goto out;
-    }
   json_t *imgcfg = json_object_get (img.c.root, "config");
   now = eng_now ();
   logpath = eng_log_path (c);
@@ -299,6 +294,17 @@ eng_create (const struct eng_ctx *e, const struct eng_create_opts *o, struct eng
   json_object_set_new (c->j, "ResolvConfPath", json_string (resolv));
   json_object_set_new (c->j, "HostnamePath", json_string (hn));
   json_object_set_new (c->j, "HostsPath", json_string (hosts));
+  /* A record first: a create killed after this point (a SIGKILLed `run`
+     or `build`) leaves a container that `ps -a` lists and `rm -f` removes,
+     snapshot and name with it, not a directory nothing knows about.  The
+     directory is made just before, to keep the window between small. */
+  if (mkdir (c->dir, 0700) < 0)
+    {
+      hako_error (err, errno, "mkdir `%s`", c->dir);
+      goto out;
+    }
+  if (eng_ctr_save (c, err) < 0)
+    goto out;
 
   if (img_snapshot_create (e->store, rec.id, e->default_domain, id, NULL, &merged, err) < 0)
     goto out;
@@ -369,11 +375,13 @@ eng_start (const struct eng_ctx *e, struct eng_ctr *c, bool wait_attach, struct 
   if (child == 0)
     {
       close (p[0]);
+      /* The caller is our parent until we exit: its pidfd now is its. */
+      int client = (int) syscall (SYS_pidfd_open, getppid (), 0);
       setsid ();
       pid_t m = fork ();
       if (m != 0)
         _exit (m < 0 ? 1 : 0);
-      eng_monitor_main (e, c->id, wait_attach, p[1]);
+      eng_monitor_main (e, c->id, wait_attach, p[1], client);
     }
   close (p[1]);
   int status;

@@ -451,7 +451,8 @@ finish (struct mon *m, int code, const char *error, int report_fd, const struct 
 }
 
 void
-eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach, int ready_fd)
+eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach, int ready_fd,
+                  int client_pidfd)
 {
   static struct mon mon;
   struct mon *m = &mon;
@@ -462,14 +463,22 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
   m->in = m->out = m->errfd = m->master = m->listen = -1;
   m->e = *parent;
 
-  /* Nothing of the caller's but the report pipe. */
+  /* Nothing of the caller's but the report pipe (3) and the caller's
+     pidfd (4; -1 when the kernel has no pidfd_open). */
   if (ready_fd != 3)
     {
       dup2 (ready_fd, 3);
       ready_fd = 3;
     }
   fcntl (3, F_SETFD, FD_CLOEXEC);
-  syscall (SYS_close_range, 4, ~0U, 0);
+  if (client_pidfd >= 0 && client_pidfd != 4)
+    {
+      dup2 (client_pidfd, 4);
+      client_pidfd = 4;
+    }
+  if (client_pidfd >= 0)
+    fcntl (4, F_SETFD, FD_CLOEXEC);
+  syscall (SYS_close_range, client_pidfd >= 0 ? 5 : 4, ~0U, 0);
   int devnull = open ("/dev/null", O_RDWR);
   dup2 (devnull, 0);
   dup2 (devnull, 1);
@@ -573,8 +582,12 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
     {
       /* The caller attaches first, so it misses no output. */
       eng_monitor_report (ready_fd, pid, NULL);
-      struct pollfd pf = { .fd = m->listen, .events = POLLIN };
-      if (poll (&pf, 1, 60000) > 0)
+      /* Until it attaches, or dies (killed between our report and its
+         connect): then the container starts without it, as docker's does
+         when its client goes, and the monitor does not linger. */
+      struct pollfd pf[2]
+          = { { .fd = m->listen, .events = POLLIN }, { .fd = client_pidfd, .events = POLLIN } };
+      if (poll (pf, 2, 60000) > 0 && (pf[0].revents & POLLIN))
         {
           accept_client (m);
           /* A terminal client sends its window size first: apply it
@@ -584,6 +597,8 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
             client_input (m, 0);
         }
     }
+  if (client_pidfd >= 0)
+    close (client_pidfd);
   if (eng_rt_start (&m->e, m->c, &err) < 0)
     goto fail_created;
   record (m, "running", pid, 0, NULL, true);
