@@ -105,24 +105,11 @@ console_holder (const struct eng_ctx *e, char **path_out, pid_t *pid_out, struct
   cleanup_free char *id = eng_id_generate ();
   snprintf (rnd, sizeof (rnd), "%.8s", id);
   cleanup_free char *path = xasprintf ("%s/exec-%s.sock", e->run_root, rnd);
-  struct sockaddr_un addr;
-  int dfd = -1;
   if (hako_mkdir_p (e->run_root, 0700, err) < 0)
     return -1;
-  if (eng_unix_addr (path, &addr, &dfd) < 0)
-    return hako_error (err, ENAMETOOLONG, "socket path `%s`", path);
-  int s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0 || bind (s, (struct sockaddr *) &addr, sizeof (addr)) < 0 || listen (s, 1) < 0)
-    {
-      int saved = errno;
-      if (s >= 0)
-        close (s);
-      if (dfd >= 0)
-        close (dfd);
-      return hako_error (err, saved, "listen on `%s`", path);
-    }
-  if (dfd >= 0)
-    close (dfd);
+  int s = eng_unix_listen (path, 1, err);
+  if (s < 0)
+    return -1;
   fflush (NULL);
   pid_t pid = fork ();
   if (pid < 0)

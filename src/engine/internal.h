@@ -38,6 +38,12 @@ int eng_frame_read (int fd, enum eng_frame *type, char **data, size_t *len);
 struct sockaddr_un;
 int eng_unix_addr (const char *path, struct sockaddr_un *addr, int *dirfd_out);
 
+/* Open (creating) and flock(LOCK_EX) the file: the fd holds the lock. */
+int eng_lock_path (const char *path, struct hako_err **err);
+
+/* A listening unix socket at `path` (replacing a stale one), mode 0600. */
+int eng_unix_listen (const char *path, int backlog, struct hako_err **err);
+
 /* Set NAME=VALUE in a JSON array of "NAME=VALUE" strings (replacing NAME). */
 void eng_env_set (json_t *env, const char *kv);
 

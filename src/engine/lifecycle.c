@@ -306,7 +306,7 @@ eng_create (const struct eng_ctx *e, const struct eng_create_opts *o, struct eng
   if (eng_ctr_save (c, err) < 0)
     goto out;
 
-  if (img_snapshot_create (e->store, rec.id, e->default_domain, id, NULL, &merged, err) < 0)
+  if (img_snapshot_create_image (e->store, &img, id, &merged, err) < 0)
     goto out;
   snap = true;
   sdir = xasprintf ("%s/snapshots/%s", e->storage, id);

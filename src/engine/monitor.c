@@ -336,8 +336,8 @@ record (struct mon *m, const char *status, pid_t pid, int code, const char *erro
     close (lock);
 }
 
-static int
-listen_at (const char *path, struct hako_err **err)
+int
+eng_unix_listen (const char *path, int backlog, struct hako_err **err)
 {
   struct sockaddr_un addr;
   int dfd;
@@ -345,7 +345,7 @@ listen_at (const char *path, struct hako_err **err)
   if (eng_unix_addr (path, &addr, &dfd) < 0)
     return hako_error (err, ENAMETOOLONG, "socket path `%s`", path);
   int s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0 || bind (s, (struct sockaddr *) &addr, sizeof (addr)) < 0 || listen (s, 16) < 0)
+  if (s < 0 || bind (s, (struct sockaddr *) &addr, sizeof (addr)) < 0 || listen (s, backlog) < 0)
     {
       int saved = errno;
       if (s >= 0)
@@ -371,7 +371,7 @@ setup_stdio (struct mon *m, const char *rundir, char **console_path, int *consol
   if (m->tty)
     {
       *console_path = hako_path_join (rundir, "console.sock");
-      *console_listen = listen_at (*console_path, err);
+      *console_listen = eng_unix_listen (*console_path, 1, err);
       if (*console_listen < 0)
         return -1;
     }
@@ -575,7 +575,7 @@ eng_monitor_main (const struct eng_ctx *parent, const char *id, bool wait_attach
     goto fail_created;
 
   sock = eng_attach_path (&m->e, id);
-  m->listen = listen_at (sock, &err);
+  m->listen = eng_unix_listen (sock, 16, &err);
   if (m->listen < 0)
     goto fail_created;
   if (wait_attach)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Networks: CNI configuration lists under <storage>/networks, subnets that
    collide with nothing, docker's `network` commands. */
+#include "internal.h"
 #include "net_internal.h"
 #include "../util/cleanup.h"
 #include "../util/error.h"
@@ -42,17 +43,7 @@ eng_net_lock (const struct eng_ctx *e, struct hako_err **err)
   if (hako_mkdir_p (dir, 0700, err) < 0)
     return -1;
   cleanup_free char *path = hako_path_join (dir, "lock");
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return hako_error (err, errno, "open `%s`", path);
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      {
-        int saved = errno;
-        close (fd);
-        return hako_error (err, saved, "lock `%s`", path);
-      }
-  return fd;
+  return eng_lock_path (path, err);
 }
 
 const char *

@@ -225,6 +225,12 @@ int
 eng_ctr_lock (const struct eng_ctr *c, struct hako_err **err)
 {
   cleanup_free char *path = hako_path_join (c->dir, "lock");
+  return eng_lock_path (path, err);
+}
+
+int
+eng_lock_path (const char *path, struct hako_err **err)
+{
   int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return hako_error (err, errno, "open `%s`", path);

@@ -139,15 +139,9 @@ eng_rt_create (const struct eng_ctx *e, struct eng_ctr *c, const char *console_s
       struct hako_runtime rt;
       cleanup_free char *root = NULL;
       eng_rt_builtin (e, &rt, &root);
-      struct hako_create_opts o = { .id = c->id, .bundle = bundle, .console_socket = console_socket };
-      if (hako_container_create (&rt, &o, err) < 0)
-        return -1;
-      struct oci_state *st = NULL;
-      if (hako_container_state (&rt, c->id, &st, err) < 0)
-        return -1;
-      *pid = st->pid;
-      oci_state_free (st);
-      return 0;
+      struct hako_create_opts o
+          = { .id = c->id, .bundle = bundle, .console_socket = console_socket, .pid_out = pid };
+      return hako_container_create (&rt, &o, err);
     }
   cleanup_free char *pidfile = xasprintf ("%s/%s/runtime.pid", e->run_root, c->id);
   const char *args[10] = { "create", "--bundle", bundle, "--pid-file", pidfile };

@@ -301,6 +301,25 @@ img_snapshot_create (struct img_store *s, const char *query, const char *default
 }
 
 int
+img_snapshot_create_image (struct img_store *s, const struct img_image *img, const char *id,
+                           char **merged_out, struct hako_err **err)
+{
+  if (!img_snapshot_id_valid (id))
+    return hako_error (err, EINVAL, "invalid snapshot ID `%s` (letters, digits, `_.-`, at most 128)", id);
+  cleanup_free char *parent = xasprintf ("%s/snapshots", s->root);
+  if (mkdir (parent, 0700) < 0 && errno != EEXIST)
+    return hako_error (err, errno, "mkdir `%s`", parent);
+  cleanup_free char *dir = snapshot_dir (s, id);
+  /* Under the lock the layers are checked present: a sweep since the
+     caller loaded the image is an error, never a snapshot of nothing. */
+  if (img_store_lock (s, false, err) < 0)
+    return -1;
+  int r = create_locked (s, img, id, dir, merged_out, err);
+  img_store_unlock (s);
+  return r < 0 ? hako_error_prefix (err, "snapshot `%s`", id) : 0;
+}
+
+int
 img_snapshot_remove (struct img_store *s, const char *id, struct hako_err **err)
 {
   if (!img_snapshot_id_valid (id))

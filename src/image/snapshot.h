@@ -28,6 +28,11 @@ bool img_snapshot_id_valid (const char *id);
 int img_snapshot_create (struct img_store *s, const char *query, const char *default_domain, const char *id,
                          char **id_out, char **merged_out, struct hako_err **err);
 
+/* The same for an image the caller has loaded (no second lookup). */
+struct img_image;
+int img_snapshot_create_image (struct img_store *s, const struct img_image *img, const char *id,
+                               char **merged_out, struct hako_err **err);
+
 /* Mount `lower` (n paths, top first) with upper and work on `merged`: the
    new mount API with one "lowerdir+" per layer (Linux 6.8+, no length
    limit), else mount(2) with one "lowerdir=a:b:c" string, which the kernel

@@ -220,6 +220,8 @@ bool cg_exists (const char *dir, const char *file);
 /* linux.resources.hugepageLimits: hugetlb.<size>.<limit_file> and, where the
    kernel has it (5.7+), the reservation file hugetlb.<size>.rsvd.<limit_file>
    alike (v1: "limit_in_bytes", v2: "max"). */
+/* runc's stats "blkio": the two lists when not empty; takes both references. */
+void cg_stats_set_blkio (json_t *st, json_t *bytes, json_t *ios);
 int cg_apply_hugetlb (const char *dir, const struct oci_resources *r, const char *limit_file,
                       struct hako_err **err);
 /* A number; "max" reads as UINT64_MAX.  false if unreadable. */

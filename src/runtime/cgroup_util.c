@@ -340,3 +340,15 @@ cg_apply_hugetlb (const char *dir, const struct oci_resources *r, const char *li
     }
   return 0;
 }
+
+void
+cg_stats_set_blkio (json_t *st, json_t *bytes, json_t *ios)
+{
+  json_t *b = json_object_get (st, "blkio");
+  if (json_array_size (bytes))
+    json_object_set (b, "ioServiceBytesRecursive", bytes);
+  if (json_array_size (ios))
+    json_object_set (b, "ioServicedRecursive", ios);
+  json_decref (bytes);
+  json_decref (ios);
+}

@@ -555,7 +555,6 @@ blkio_entries (const char *dir, const char *file)
 static void
 v1_blkio_stats (const char *dir, json_t *st)
 {
-  json_t *b = json_object_get (st, "blkio");
   /* CFQ's files when the scheduler provides them, else the throttle layer's. */
   bool cfq = cg_exists (dir, "blkio.io_service_bytes_recursive");
   json_t *bytes = blkio_entries (dir, cfq ? "blkio.io_service_bytes_recursive"
@@ -563,12 +562,7 @@ v1_blkio_stats (const char *dir, json_t *st)
   json_t *ios
       = blkio_entries (dir, cfq ? "blkio.io_serviced_recursive" : "blkio.throttle.io_serviced_recursive");
 
-  if (json_array_size (bytes))
-    json_object_set (b, "ioServiceBytesRecursive", bytes);
-  if (json_array_size (ios))
-    json_object_set (b, "ioServicedRecursive", ios);
-  json_decref (bytes);
-  json_decref (ios);
+  cg_stats_set_blkio (st, bytes, ios);
 }
 
 static void

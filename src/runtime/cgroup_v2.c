@@ -427,13 +427,7 @@ v2_io_stats (const char *dir, json_t *st)
                                                  (json_int_t) min, "op", ops[i], "value", (json_int_t) o[i]));
         }
     }
-  json_t *b = json_object_get (st, "blkio");
-  if (json_array_size (bytes))
-    json_object_set (b, "ioServiceBytesRecursive", bytes);
-  if (json_array_size (ios))
-    json_object_set (b, "ioServicedRecursive", ios);
-  json_decref (bytes);
-  json_decref (ios);
+  cg_stats_set_blkio (st, bytes, ios);
 }
 
 static void

@@ -717,6 +717,8 @@ hako_container_create (const struct hako_runtime *rt, const struct hako_create_o
   struct created c;
   if (do_create (rt, o, false, false, &c, err) < 0)
     return -1;
+  if (o->pid_out)
+    *o->pid_out = c.pid;
   close (c.dirfd);
   oci_state_free (c.st);
   oci_spec_free (c.spec);

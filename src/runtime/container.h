@@ -31,6 +31,7 @@ struct hako_create_opts
   const char *bundle;      /* default: cwd */
   const char *config_path; /* default: <bundle>/config.json */
   const char *pid_file;
+  pid_t *pid_out; /* the container process's pid, when not NULL (what pid_file gets) */
   const char *console_socket;
   int preserve_fds;
   bool no_pivot;
